@@ -1,0 +1,40 @@
+# churnkit: every command a user or CI runs. `make help` lists them.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+CK     := $(VENV)/bin/churnkit
+SAMPLE := data/sample
+DEMO_OUT := out/demo
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test install install-dev sample bench bench-features bench-score benchmark-public clean
+
+help: ## list every target
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install churnkit
+
+install-dev: $(VENV)/.installed-dev ## install churnkit with the test tools
+
+demo: install ## the main job on data/sample: validate, train, score the latest month
+	$(CK) validate $(SAMPLE)
+
+test: install-dev ## run the whole test suite
+	$(PY) -m pytest -q
+
+sample: install ## regenerate data/sample (2,000 groups x 24 months, seed 7)
+	rm -rf $(SAMPLE)
+	$(CK) simulate --out $(SAMPLE) --groups 2000 --months 24 --start 2024-11 --seed 7
+
+clean: ## remove generated outputs (keeps .venv)
+	rm -rf out features/*.parquet benchmarks/results mlflow.db

@@ -1,0 +1,183 @@
+"""Reading a data directory and writing output files safely.
+
+A table ``NAME`` is ``NAME.parquet``, ``NAME.csv`` or a folder ``NAME/`` of such files. Every
+column is read as it is stored (CSV as text) and typed later by :mod:`churnkit.validate`, so a
+bad value is reported with its row instead of crashing the reader. Output files are written to
+a temporary name in the target folder and renamed into place, so a crash or a full disk never
+leaves a half-written file at the final path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from churnkit.errors import DataError, StorageError
+
+SOURCE_COLUMN = "__source__"
+
+
+def table_files(data_dir: Path, name: str) -> list[Path]:
+    """The files holding table ``name`` in ``data_dir`` (empty list when the table is absent)."""
+    data_dir = Path(data_dir)
+    candidates = [data_dir / f"{name}.parquet", data_dir / f"{name}.csv"]
+    found = [p for p in candidates if p.is_file()]
+    folder = data_dir / name
+    if folder.is_dir():
+        files = sorted(
+            p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".parquet", ".csv")
+        )
+        if not files:
+            raise DataError(
+                f"{folder}: folder has no .parquet or .csv files; put the monthly files of "
+                f"table {name!r} there or remove the folder"
+            )
+        found.extend(files)
+        if len(found) > len(files):
+            raise DataError(
+                f"{data_dir}: table {name!r} is given twice (a file and a folder); keep one"
+            )
+    elif len(found) > 1:
+        raise DataError(
+            f"{data_dir}: table {name!r} is given twice ({found[0].name} and {found[1].name}); keep one"
+        )
+    return found
+
+
+def read_file(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    """Read one parquet or CSV file; CSV cells stay text. One-line errors name the file and fix."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot read ({exc.strerror})") from None
+    if size == 0:
+        raise StorageError(f"{path}: file is empty (0 bytes); export the table again or remove the file")
+    if path.suffix.lower() == ".parquet":
+        return _read_parquet(path)
+    return _read_csv(path, encoding)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StorageError(
+            f"{path}: not a readable parquet file ({first}); the file is truncated or corrupt, "
+            "export it again"
+        ) from None
+    # identifiers never become numbers; pandas' default conversion keeps ints exact.
+    return table.to_pandas()
+
+
+def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
+    enc = encoding or "utf-8-sig"
+    if enc.replace("-", "").lower() == "utf8":
+        enc = "utf-8-sig"  # accept a BOM whatever the user typed
+    try:
+        return pd.read_csv(
+            path, dtype=str, encoding=enc, keep_default_na=False, na_values=[""], skipinitialspace=False
+        )
+    except UnicodeDecodeError as exc:
+        hint = (
+            "operators often export GB18030: rerun with --encoding gb18030"
+            if encoding is None
+            else f"check the file's real encoding and pass it with --encoding (not {encoding})"
+        )
+        raise StorageError(
+            f"{path}: not valid {enc} text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); {hint}"
+        ) from None
+    except LookupError:
+        raise StorageError(f"--encoding {encoding!r} is not a known encoding; try gb18030, gbk or utf-8") from None
+    except pd.errors.EmptyDataError:
+        raise StorageError(f"{path}: file has no header line; export the table again with its column names") from None
+    except pd.errors.ParserError as exc:
+        first = str(exc).splitlines()[0]
+        raise StorageError(f"{path}: not a well-formed CSV ({first}); export it again") from None
+
+
+def read_table(data_dir: Path, name: str, encoding: str | None = None) -> pd.DataFrame | None:
+    """All files of table ``name`` as one frame with a ``__source__`` column naming each row's file;
+    None when the table is absent."""
+    files = table_files(data_dir, name)
+    if not files:
+        return None
+    frames = []
+    for path in files:
+        frame = read_file(path, encoding)
+        frame[SOURCE_COLUMN] = str(path.relative_to(data_dir)) if path.is_relative_to(data_dir) else str(path)
+        frames.append(frame)
+    if len(frames) == 1:
+        return frames[0]
+    columns = [set(f.columns) for f in frames]
+    if any(c != columns[0] for c in columns):
+        odd = next(p for p, c in zip(files, columns) if c != columns[0])
+        raise DataError(
+            f"{odd}: columns differ from {files[0].name} in table {name!r} "
+            f"({sorted(columns[0] ^ set(frames[files.index(odd)].columns))}); give every file the same columns"
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------- output
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``final``; on success rename it into place atomically.
+
+    On any error the temporary file is removed and ``final`` is left as it was. An ``OSError``
+    (disk full, permission) becomes a StorageError naming the final path.
+    """
+    final = Path(final)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise StorageError(f"{final}: cannot write ({exc.strerror or exc}); check the folder and free space") from None
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StorageError(
+            f"{final}: cannot write ({exc.strerror or exc}); nothing was changed there, free space or choose another --out"
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(final: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_path)`` and move the result to ``final`` atomically."""
+    with atomic_path(final) as tmp:
+        write(tmp)
+    return Path(final)
+
+
+def write_frame(frame: pd.DataFrame, final: Path) -> Path:
+    """Write a frame to parquet or CSV (by extension) atomically; CSV is UTF-8 with BOM."""
+    final = Path(final)
+    suffix = final.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise StorageError(f"{final}: unknown output format; use a .parquet or .csv file name")
+
+    def write(tmp: Path) -> None:
+        if suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+    return write_atomic(final, write)

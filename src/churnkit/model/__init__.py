@@ -1,0 +1,1 @@
+"""Model evaluation (metrics) and the operators' rule baseline."""

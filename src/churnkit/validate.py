@@ -1,0 +1,310 @@
+"""Validation of a data directory against the data contract, at load time.
+
+``load_dataset`` reads every table, types its columns, checks it with pandera (lazily, so every
+failure is collected) and checks the links between tables. It either returns a typed
+:class:`Dataset` or raises one :class:`~churnkit.errors.DataError` that lists every problem,
+each naming the table, the column, how many rows and the first offending keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from churnkit.contract import EVENT_TABLES, TABLES, Column, TableSpec
+from churnkit.errors import DataError
+from churnkit.io import SOURCE_COLUMN, read_table
+from churnkit.months import format_month
+
+EXAMPLES = 3
+
+FIXES = {
+    "ge": "values must be >= {ge}; correct the export",
+    "isin": "allowed values are {isin}",
+    "not_nullable": "the column may not be empty; fill it or drop the rows",
+    "unique": "each key may appear once; remove the duplicated rows (conflicting copies must be resolved at the source)",
+    "type": "store numbers as numbers (no text, units or thousands separators)",
+    "month": "write months as YYYY-MM or a date on the first of the month",
+    "date": "write dates as ISO dates (YYYY-MM-DD)",
+    "integer": "counts must be whole numbers",
+}
+
+
+@dataclass
+class Problem:
+    table: str
+    column: str
+    what: str
+    count: int
+    examples: list[str]
+    fix: str
+    files: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        where = f" in {', '.join(self.files[:2])}" if self.files else ""
+        eg = f" (e.g. {'; '.join(self.examples)})" if self.examples else ""
+        return f"{self.table}.{self.column}: {self.count} row(s) {self.what}{where}{eg}; fix: {self.fix}"
+
+
+@dataclass
+class Dataset:
+    """The validated tables of a data directory: typed pandas frames keyed by table name.
+
+    ``month`` columns are ``YYYY-MM`` text, dates are ``datetime64``, identifiers are text.
+    """
+
+    data_dir: Path
+    tables: dict[str, pd.DataFrame]
+    warnings: list[str] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+    @property
+    def months(self) -> list[str]:
+        return sorted(self.tables["billing"]["month"].unique())
+
+
+class ValidationFailed(DataError):
+    """A DataError that carries every problem found."""
+
+    def __init__(self, data_dir: Path, problems: list[Problem]):
+        self.problems = problems
+        first = str(problems[0])
+        more = f" (and {len(problems) - 1} more problem(s); run `churnkit validate {data_dir}` to list all)" if len(problems) > 1 else ""
+        super().__init__(f"{data_dir}: {first}{more}")
+
+
+def _examples(frame: pd.DataFrame, mask: pd.Series, spec: TableSpec) -> tuple[list[str], list[str]]:
+    rows = frame.loc[mask]
+    keys = [c for c in (spec.key or ("group_id",)) if c in rows.columns]
+    if "group_id" in rows.columns and "group_id" not in keys:
+        keys = [*keys, "group_id"]
+    head = rows.head(EXAMPLES)
+    examples = [" ".join(f"{k}={row[k]}" for k in keys) for _, row in head.iterrows()]
+    files = sorted(rows[SOURCE_COLUMN].dropna().unique().tolist()) if SOURCE_COLUMN in rows else []
+    return examples, files
+
+
+def _problem(spec, frame, mask, column, what, fix) -> Problem:
+    examples, files = _examples(frame, mask, spec)
+    return Problem(spec.name, column, what, int(mask.sum()), examples, fix, files)
+
+
+def _parse_month(values: pd.Series) -> pd.Series:
+    """YYYY-MM text, a first-of-month date or datetime -> 'YYYY-MM'; NaN where unparseable."""
+    text = values.astype("string").str.strip()
+    out = pd.Series(pd.NA, index=values.index, dtype="string")
+    plain = text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", na=False)
+    out[plain] = text[plain]
+    dated = ~plain & text.notna()
+    if dated.any():
+        parsed = pd.to_datetime(text[dated].str[:10], format="%Y-%m-%d", errors="coerce")
+        ok = parsed.notna() & (parsed.dt.day == 1)
+        out[parsed.index[ok]] = parsed[ok].dt.strftime("%Y-%m")
+    return out
+
+
+def _type_column(spec: TableSpec, frame: pd.DataFrame, col: Column, problems: list[Problem]) -> None:
+    raw = frame[col.name]
+    present = raw.notna() & (raw.astype("string").str.strip() != "")
+    if col.kind == "id":
+        if pd.api.types.is_float_dtype(raw):
+            mask = present
+            problems.append(_problem(spec, frame, mask, col.name, "stored as floating-point numbers, which lose digits of long ids",
+                                     "store identifiers as text"))
+        frame[col.name] = raw.astype("string").str.strip().astype(object).where(present, None)
+    elif col.kind == "text":
+        frame[col.name] = raw.astype("string").astype(object).where(present, None)
+    elif col.kind == "month":
+        parsed = _parse_month(raw)
+        bad = present & parsed.isna()
+        if bad.any():
+            problems.append(_problem(spec, frame, bad, col.name, "are not months", FIXES["month"]))
+        frame[col.name] = parsed.astype(object).where(parsed.notna(), None)
+    elif col.kind == "date":
+        parsed = pd.to_datetime(raw.astype("string").str.strip().str[:10], format="%Y-%m-%d", errors="coerce")
+        bad = present & parsed.isna()
+        if bad.any():
+            problems.append(_problem(spec, frame, bad, col.name, "are not dates", FIXES["date"]))
+        frame[col.name] = parsed.astype("datetime64[ns]")
+    else:  # float / int
+        parsed = pd.to_numeric(raw, errors="coerce") if not pd.api.types.is_numeric_dtype(raw) else raw.astype("float64")
+        bad = present & parsed.isna()
+        if bad.any():
+            problems.append(_problem(spec, frame, bad, col.name, "are not numbers", FIXES["type"]))
+        if col.kind == "int":
+            frac = parsed.notna() & (parsed != parsed.round())
+            if frac.any():
+                problems.append(_problem(spec, frame, frac, col.name, "are not whole numbers", FIXES["integer"]))
+            frame[col.name] = parsed.round().astype("Int64")
+        else:
+            frame[col.name] = parsed.astype("float64")
+
+
+def _schema(spec: TableSpec, columns: list[str]) -> pa.DataFrameSchema:
+    cols = {}
+    for col in spec.columns:
+        if col.name not in columns:
+            continue
+        checks = []
+        if col.ge is not None:
+            checks.append(pa.Check.ge(col.ge))
+        if col.isin is not None:
+            checks.append(pa.Check.isin(list(col.isin)))
+        cols[col.name] = pa.Column(nullable=col.nullable, checks=checks)
+    unique = [k for k in spec.key if k in columns] if spec.key else None
+    return pa.DataFrameSchema(cols, unique=unique if unique else None, report_duplicates="all")
+
+
+def _check_schema(spec: TableSpec, frame: pd.DataFrame, problems: list[Problem]) -> None:
+    try:
+        _schema(spec, list(frame.columns)).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        for (column, check), group in cases.groupby(["column", "check"], sort=True, dropna=False):
+            index = group["index"].dropna().astype(int).unique()
+            mask = pd.Series(False, index=frame.index)
+            mask.loc[index] = True
+            check = str(check)
+            if check.startswith("greater_than_or_equal_to"):
+                what, fix = f"are below {spec.column(column).ge:g}", FIXES["ge"].format(ge=spec.column(column).ge)
+            elif check.startswith("isin"):
+                what, fix = "hold values outside the allowed set", FIXES["isin"].format(isin=", ".join(spec.column(column).isin))
+            elif check == "not_nullable":
+                what, fix = "are empty", FIXES["not_nullable"]
+            elif "unique" in check or "duplicate" in check or column == spec.name or str(column) in ("None", "nan"):
+                column = "+".join(spec.key)
+                dups = frame.duplicated(list(spec.key), keep=False)
+                conflicting = frame.loc[dups].drop(columns=[SOURCE_COLUMN], errors="ignore").drop_duplicates()
+                kind = "conflicting" if conflicting.duplicated(list(spec.key)).any() else "identical"
+                what, fix, mask = f"share a key with another row ({kind} duplicates)", FIXES["unique"], dups
+            else:
+                what, fix = f"fail check {check}", "correct the values"
+            problems.append(_problem(spec, frame, mask, str(column), what, fix))
+
+
+def _read_and_type(data_dir: Path, spec: TableSpec, encoding: str | None, problems: list[Problem], warnings: list[str]):
+    frame = read_table(data_dir, spec.name, encoding)
+    if frame is None:
+        if spec.required:
+            problems.append(Problem(spec.name, "*", "missing: the table is required", 0, [],
+                                    f"add {spec.name}.parquet, {spec.name}.csv or a folder {spec.name}/ to {data_dir}"))
+        return None
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    missing = [c for c in spec.required_columns if c not in frame.columns]
+    if missing:
+        for name in missing:
+            close = difflib.get_close_matches(name, [c for c in frame.columns if c != SOURCE_COLUMN], n=1)
+            fix = f"rename column {close[0]!r} to {name!r}" if close else f"add column {name!r}"
+            problems.append(Problem(spec.name, name, "missing: the column is required", len(frame), [], fix,
+                                    sorted(frame[SOURCE_COLUMN].unique().tolist())[:2]))
+        return None
+    known = {c.name for c in spec.columns} | {SOURCE_COLUMN}
+    extra = [c for c in frame.columns if c not in known]
+    if extra:
+        warnings.append(f"{spec.name}: ignoring unknown column(s) {', '.join(extra)}")
+        frame = frame.drop(columns=extra)
+    if frame.empty and spec.name in ("groups", "billing"):
+        problems.append(Problem(spec.name, "*", "present, but the table has no rows", 0, [],
+                                f"export {spec.name} again with its rows"))
+        return None
+    for col in spec.columns:
+        if col.name in frame.columns:
+            _type_column(spec, frame, col, problems)
+    _check_schema(spec, frame, problems)
+    return frame
+
+
+def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+    groups = tables.get("groups")
+    if groups is not None:
+        known = set(groups["group_id"].dropna())
+        for name, frame in tables.items():
+            if TABLES[name].fk_groups and "group_id" in frame:
+                mask = frame["group_id"].notna() & ~frame["group_id"].isin(known)
+                if mask.any():
+                    problems.append(_problem(TABLES[name], frame, mask, "group_id", "name groups not in table groups",
+                                             "add the groups to groups or drop the rows"))
+    billing, usage = tables.get("billing"), tables.get("usage")
+    if billing is not None and usage is not None:
+        keys = pd.MultiIndex.from_frame(billing[["month", "member_id"]].astype(str))
+        ukeys = pd.MultiIndex.from_frame(usage[["month", "member_id"]].astype(str))
+        mask = pd.Series(~ukeys.isin(keys), index=usage.index)
+        if mask.any():
+            problems.append(_problem(TABLES["usage"], usage, mask, "member_id", "have no billing row for the same month and line",
+                                     "a line is active only with a billing row; add the billing rows or drop the usage rows"))
+    if usage is not None and {"forwarded_offnet_calls", "forwarded_calls"} <= set(usage):
+        mask = (usage["forwarded_offnet_calls"] > usage["forwarded_calls"]).fillna(False).astype(bool)
+        if mask.any():
+            problems.append(_problem(TABLES["usage"], usage, mask, "forwarded_offnet_calls", "exceed forwarded_calls",
+                                     "off-net forwards are a part of all forwards; correct the counts"))
+    if billing is not None and len(billing):
+        last = pd.Period(max(billing["month"].dropna()), "M").end_time.normalize()
+        for name in EVENT_TABLES:
+            frame = tables.get(name)
+            if frame is not None and len(frame):
+                mask = (frame["date"] > last).fillna(False).astype(bool)
+                if mask.any():
+                    problems.append(_problem(TABLES[name], frame, mask, "date",
+                                             f"are dated after the last billing month {last:%Y-%m}",
+                                             "events cannot be later than the data export; correct the dates"))
+    churn = tables.get("churn")
+    if churn is not None and billing is not None:
+        merged = billing[["group_id", "month"]].merge(churn, on="group_id")
+        late = merged["month"] >= merged["churn_month"]
+        if late.any():
+            bad = churn["group_id"].isin(merged.loc[late, "group_id"])
+            problems.append(_problem(TABLES["churn"], churn, bad, "churn_month", "have billing rows on or after their churn_month",
+                                     "churn_month is the first month with no billing rows; correct it"))
+
+
+def load_dataset(data_dir: Path, encoding: str | None = None) -> Dataset:
+    """Read and validate every table of ``data_dir``; raise ValidationFailed listing all problems."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(f"{data_dir}: no such data directory; pass the folder holding groups, billing and usage")
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    tables = {}
+    for spec in TABLES.values():
+        frame = _read_and_type(data_dir, spec, encoding, problems, warnings)
+        if frame is not None:
+            tables[spec.name] = frame
+    if not problems:
+        _check_links(tables, problems)
+    if problems:
+        raise ValidationFailed(data_dir, problems)
+    for frame in tables.values():
+        frame.drop(columns=[SOURCE_COLUMN], inplace=True)
+    if "contracts" not in tables and "groups" in tables and "contract_end" in tables["groups"]:
+        warnings.append("groups: months_to_contract_end comes from the static contract_end snapshot "
+                        "(no contracts table); for past months it may show later renewals")
+    return Dataset(data_dir, tables, warnings)
+
+
+def summarise(dataset: Dataset) -> pd.DataFrame:
+    """One row per table: rows, groups, months covered and gap months."""
+    rows = []
+    for name, frame in dataset.tables.items():
+        spec = TABLES[name]
+        info = {"table": name, "rows": len(frame), "groups": frame["group_id"].nunique() if "group_id" in frame else None}
+        months = None
+        if spec.date_column == "month":
+            months = sorted(frame["month"].dropna().unique())
+        elif spec.date_column == "date" and len(frame):
+            months = sorted(frame["date"].dropna().dt.strftime("%Y-%m").unique())
+        if months:
+            idx = [int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months]
+            gaps = sorted(set(range(idx[0], idx[-1] + 1)) - set(idx))
+            info.update(first=months[0], last=months[-1], months=len(months),
+                        gaps=", ".join(format_month(g) for g in gaps) if gaps else "")
+        rows.append(info)
+    return pd.DataFrame(rows)

@@ -1,0 +1,55 @@
+"""Shared fixtures: tiny hand-made data directories and the committed sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+def tiny_tables() -> dict[str, pd.DataFrame]:
+    """Two groups, three months, valid under the contract."""
+    groups = pd.DataFrame({
+        "group_id": ["510100000000000001", "510100000000000002"],
+        "group_name": ["成都甲科技有限公司", "乙贸易"],
+        "value_tier": ["A", "C"],
+        "contract_end": ["2026-12-31", None],
+        "opened": ["2020-01-15", "2026-01-01"],
+    })
+    billing = pd.DataFrame({
+        "month": ["2026-01", "2026-01", "2026-02", "2026-02", "2026-03", "2026-01"],
+        "group_id": ["510100000000000001"] * 5 + ["510100000000000002"],
+        "member_id": ["m1", "m2", "m1", "m2", "m1", "m3"],
+        "charge": [100.0, 50.0, 90.0, 40.0, 80.0, 30.0],
+        "plan_fee": [88.0, 58.0, 88.0, None, 88.0, 30.0],
+    })
+    usage = pd.DataFrame({
+        "month": ["2026-01", "2026-02", "2026-03"],
+        "group_id": ["510100000000000001"] * 3,
+        "member_id": ["m1", "m1", "m1"],
+        "call_count": [10, 0, 3],
+        "call_minutes": [30.5, 0.0, 4.0],
+        "forwarded_calls": [0, 12, 2],
+        "forwarded_offnet_calls": [0, 5, 0],
+        "competitor_hotline_calls": [0, 1, 0],
+    })
+    return {"groups": groups, "billing": billing, "usage": usage}
+
+
+def write_tables(root: Path, tables: dict[str, pd.DataFrame], fmt: str = "parquet", encoding: str = "utf-8") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        if fmt == "parquet":
+            frame.to_parquet(root / f"{name}.parquet", index=False)
+        else:
+            frame.to_csv(root / f"{name}.csv", index=False, encoding=encoding)
+    return root
+
+
+@pytest.fixture
+def tiny_dir(tmp_path) -> Path:
+    return write_tables(tmp_path / "data", tiny_tables())
