@@ -1,0 +1,141 @@
+"""The per-group frame the signals read: one row per scored group and scoring month.
+
+Built in two steps, both plain Ibis so that they run on DuckDB or Spark:
+
+1. ``monthly``: billing left-joined to usage, aggregated per (group, month): active lines, spend,
+   zero-call lines, forwarding lines, ...; member-level thresholds come from the settings.
+2. ``wide``: for each scoring month M in ``months``, the group's month-M row joined to its own
+   rows at M-1, M-3, M-6 and to windows over calendar months (M-3..M-1 means, M-2..M sums).
+   Every join key is a month index at or before M, so nothing after M is read.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from churnkit.signals.registry import Settings
+
+
+def monthly(billing: ibis.Table, usage: ibis.Table, settings: Settings) -> ibis.Table:
+    """Aggregates per (group_id, mi) over the group's active lines (lines with a billing row)."""
+    u = usage.select(
+        u_member=usage.member_id, u_mi=usage.mi, call_count=usage.call_count, call_minutes=usage.call_minutes,
+        forwarded_calls=usage.forwarded_calls, forwarded_offnet_calls=usage.forwarded_offnet_calls,
+        competitor_hotline_calls=usage.competitor_hotline_calls,
+    )
+    j = billing.left_join(u, [billing.member_id == u.u_member, billing.mi == u.u_mi])
+    calls = j.call_count.fill_null(0)
+    one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
+    m = j.group_by(["group_id", "mi"]).aggregate(
+        active_lines=j.member_id.count(),
+        spend=j.charge.sum(),
+        below_plan_lines=(j.plan_fee.notnull() & (j.charge < j.plan_fee)).ifelse(one, zero).sum(),
+        arrears_sum=j.arrears.sum(),
+        arrears_known=j.arrears.count(),
+        zero_call_lines=(calls == 0).ifelse(one, zero).sum(),
+        forwarding_lines=(j.forwarded_calls.fill_null(0) >= settings.forwarding_calls).ifelse(one, zero).sum(),
+        offnet_forwarding_lines=(j.forwarded_offnet_calls.fill_null(0) >= settings.offnet_forwarding_calls).ifelse(one, zero).sum(),
+        minutes=j.call_minutes.fill_null(0).sum(),
+        hotline_calls=j.competitor_hotline_calls.fill_null(0).sum(),
+    )
+    return m.mutate(
+        zero_call_share_m=m.zero_call_lines / m.active_lines,
+        minutes_per_line_m=m.minutes / m.active_lines,
+    )
+
+
+def _shifted(t: ibis.Table, k: int, months: list[int], **cols) -> ibis.Table:
+    """Rows of ``t`` moved k months later (so month M sees M-k), restricted to the scoring months."""
+    moved = t.mutate(mi=t.mi + k)
+    return moved.filter(moved.mi.isin(months)).select("group_id", "mi", **{name: moved[src] for name, src in cols.items()})
+
+
+def _window(t: ibis.Table, lags: range, months: list[int], how: str, **cols) -> ibis.Table:
+    """Per (group, M): aggregate ``cols`` over rows of t dated M-lag for lag in ``lags``."""
+    parts = [_shifted(t, k, months, **{c: c for c in cols.values()}) for k in lags]
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.union(part, distinct=False)
+    aggs = {name: getattr(union[src], how)() for name, src in cols.items()}
+    return union.group_by(["group_id", "mi"]).aggregate(**aggs)
+
+
+def _event_counts(tables: dict, months: list[int]) -> ibis.Table | None:
+    """Per (group, M): event counts in the calendar window M-2..M."""
+    one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
+    parts = []
+    a = tables["addons"]
+    parts.append(a.select("group_id", "mi", cancels=(a.action == "cancel").ifelse(one, zero), complaints=zero,
+                          sp_complaints=zero, exit_intents=zero, competitor_offers=zero))
+    c = tables["complaints"]
+    parts.append(c.select("group_id", "mi", cancels=zero, complaints=one,
+                          sp_complaints=(c.category.fill_null("").lower() == "sp").ifelse(one, zero),
+                          exit_intents=zero, competitor_offers=zero))
+    i = tables["intel"]
+    parts.append(i.select("group_id", "mi", cancels=zero, complaints=zero, sp_complaints=zero,
+                          exit_intents=(i.kind == "exit_intent").ifelse(one, zero),
+                          competitor_offers=(i.kind == "competitor_offer").ifelse(one, zero)))
+    events = parts[0].union(parts[1], distinct=False).union(parts[2], distinct=False)
+    events = events.group_by(["group_id", "mi"]).aggregate(
+        cancels=events.cancels.sum(), complaints=events.complaints.sum(), sp_complaints=events.sp_complaints.sum(),
+        exit_intents=events.exit_intents.sum(), competitor_offers=events.competitor_offers.sum(),
+    )
+    return _window(events, range(0, 3), months, "sum", cancels_3m="cancels", complaints_w3="complaints",
+                   sp_complaints_w3="sp_complaints", exit_intents_3m="exit_intents", competitor_offers_3m="competitor_offers")
+
+
+def _hotline_lines(usage: ibis.Table, months: list[int], settings: Settings) -> ibis.Table:
+    """Per (group, M): distinct lines with hotline calls in M-2..M (lines since left included)."""
+    hot = usage.filter(usage.competitor_hotline_calls >= settings.hotline_calls).select("group_id", "member_id", "mi")
+    parts = [_shifted(hot, k, months, member_id="member_id") for k in range(3)]
+    union = parts[0].union(parts[1], distinct=False).union(parts[2], distinct=False)
+    return union.group_by(["group_id", "mi"]).aggregate(hotline_lines_3m=union.member_id.nunique())
+
+
+def _contract_end(tables: dict, spine: ibis.Table) -> ibis.Table:
+    """Per (group, M): the end month of the agreement in force at M."""
+    contracts = tables.get("contracts")
+    groups = tables["groups"]
+    if contracts is None:
+        return _left(spine.select("group_id", "mi"), groups.select("group_id", "contract_end_mi"), "group_id")
+    keys = spine.select(k_group="group_id", k_mi="mi")
+    j = keys.join(contracts, [keys.k_group == contracts.group_id, contracts.start_mi <= keys.k_mi])
+    latest = j.group_by(["k_group", "k_mi"]).aggregate(contract_end_mi=j.end_mi.argmax(j.start_mi))
+    return latest.select(group_id=latest.k_group, mi=latest.k_mi, contract_end_mi=latest.contract_end_mi)
+
+
+def _left(a: ibis.Table, b: ibis.Table, keys) -> ibis.Table:
+    """Left join on same-named keys, keeping one copy of each key column."""
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    j = a.left_join(b, keys)
+    return j.drop(*[f"{k}_right" for k in keys if f"{k}_right" in j.columns])
+
+
+def wide(tables: dict, months: list[int], settings: Settings) -> ibis.Table:
+    """One row per (group_id, mi) for scoring months ``months``: scored groups only (active in M,
+    not churned by M, opened by M) with every raw quantity the signals need."""
+    m = monthly(tables["billing"], tables["usage"], settings)
+    spine = m.filter(m.mi.isin(months))
+    churn = tables["churn"]
+    spine = _left(spine, churn, "group_id")
+    spine = spine.filter(spine.churn_mi.isnull() | (spine.churn_mi > spine.mi)).drop("churn_mi")
+    groups = tables["groups"]
+    first = m.group_by("group_id").aggregate(first_mi=m.mi.min())
+    spine = _left(_left(spine, groups.select("group_id", "opened_mi"), "group_id"), first, "group_id")
+    spine = spine.filter(spine.opened_mi.isnull() | (spine.opened_mi <= spine.mi))
+
+    parts = [
+        _shifted(m, 1, months, active_lines_1m_ago="active_lines"),
+        _shifted(m, 3, months, active_lines_3m_ago="active_lines"),
+        _shifted(m, 6, months, active_lines_6m_ago="active_lines"),
+        _window(m, range(1, 4), months, "mean", spend_prev_3m_mean="spend", zero_share_prev_3m_mean="zero_call_share_m",
+                minutes_pl_prev_3m_mean="minutes_per_line_m"),
+        _window(m, range(0, 3), months, "sum", hotline_calls_w3="hotline_calls"),
+        _hotline_lines(tables["usage"], months, settings),
+        _event_counts(tables, months),
+        _contract_end(tables, spine),
+    ]
+    out = spine
+    for part in parts:
+        out = _left(out, part, ["group_id", "mi"])
+    return out

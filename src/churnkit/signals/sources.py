@@ -1,0 +1,121 @@
+"""Input tables as Ibis tables on a backend, normalised for the signal builders.
+
+Months and dates become a month index ``mi`` (year * 12 + month - 1) so that windows are
+arithmetic on calendar months. The same normalisation serves validated pandas frames
+(:func:`from_dataset`) and parquet files scanned in place (:func:`scan_parquet`, for data too big
+to hold in pandas).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ibis
+import pandas as pd
+
+from churnkit.contract import TABLES
+from churnkit.errors import DataError
+
+
+def month_index(col: ibis.Value) -> ibis.Value:
+    """Month index of a 'YYYY-MM[-DD]' string, a date or a timestamp column."""
+    if col.type().is_string():
+        return col.substr(0, 4).cast("int64") * 12 + col.substr(5, 2).cast("int64") - 1
+    return col.year().cast("int64") * 12 + col.month().cast("int64") - 1
+
+
+def _col(t: ibis.Table, name: str, dtype: str) -> ibis.Value:
+    if name in t.columns:
+        return t[name].cast(dtype)
+    return ibis.null(dtype)
+
+
+def normalise(name: str, t: ibis.Table) -> ibis.Table:
+    """Select and type the columns the builders read from table ``name``."""
+    ids = {"group_id": t.group_id.cast("string")}
+    if name == "billing":
+        return t.select(**ids, member_id=t.member_id.cast("string"), mi=month_index(t.month),
+                        charge=t.charge.cast("float64"), plan_fee=_col(t, "plan_fee", "float64"),
+                        arrears=_col(t, "arrears", "float64"))
+    if name == "usage":
+        return t.select(**ids, member_id=t.member_id.cast("string"), mi=month_index(t.month),
+                        call_count=t.call_count.cast("int64"), call_minutes=t.call_minutes.cast("float64"),
+                        forwarded_calls=t.forwarded_calls.cast("int64"),
+                        forwarded_offnet_calls=t.forwarded_offnet_calls.cast("int64"),
+                        competitor_hotline_calls=t.competitor_hotline_calls.cast("int64"))
+    if name == "groups":
+        def mi_of(c):
+            return month_index(t[c]) if c in t.columns else ibis.null("int64")
+        return t.select(**ids, opened_mi=mi_of("opened").cast("int64"), contract_end_mi=mi_of("contract_end").cast("int64"))
+    if name == "addons":
+        return t.select(**ids, mi=month_index(t.date), action=t.action.cast("string"))
+    if name == "complaints":
+        return t.select(**ids, mi=month_index(t.date), category=t.category.cast("string"))
+    if name == "intel":
+        return t.select(**ids, mi=month_index(t.date), kind=t.kind.cast("string"))
+    if name == "contracts":
+        return t.select(**ids, start_mi=month_index(t.start), end_mi=month_index(t.end))
+    if name == "churn":
+        return t.select(**ids, churn_mi=month_index(t.churn_month))
+    raise KeyError(name)
+
+
+EMPTY = {
+    "addons": {"group_id": "string", "mi": "int64", "action": "string"},
+    "complaints": {"group_id": "string", "mi": "int64", "category": "string"},
+    "intel": {"group_id": "string", "mi": "int64", "kind": "string"},
+    "churn": {"group_id": "string", "churn_mi": "int64"},
+}
+
+
+def _empty(name: str) -> ibis.Table:
+    schema = ibis.schema(EMPTY[name])
+    return ibis.memtable(pd.DataFrame({c: pd.Series([], dtype=t.to_pandas()) for c, t in schema.items()}), schema=schema)
+
+
+def _memtable(frame: pd.DataFrame) -> ibis.Table:
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].astype("string")
+        elif str(frame[col].dtype).startswith("datetime64"):
+            frame[col] = frame[col].astype("datetime64[us]")
+    return ibis.memtable(frame)
+
+
+def from_frames(frames: dict[str, pd.DataFrame]) -> dict[str, ibis.Table | None]:
+    """Normalised Ibis tables from validated pandas frames (None for an absent contracts table)."""
+    out: dict[str, ibis.Table | None] = {}
+    for name in TABLES:
+        frame = frames.get(name)
+        if frame is None or len(frame) == 0:
+            out[name] = None if name in ("contracts",) else (_empty(name) if name in EMPTY else None)
+            if out[name] is None and name in ("groups", "billing", "usage"):
+                if frame is None:
+                    raise DataError(f"table {name!r} is required")
+                out[name] = normalise(name, _memtable(frame))
+            continue
+        out[name] = normalise(name, _memtable(frame))
+    return out
+
+
+def scan_parquet(con, data_dir: Path) -> dict[str, ibis.Table | None]:
+    """Normalised Ibis tables read in place from a data directory of parquet files (no validation)."""
+    data_dir = Path(data_dir)
+    out: dict[str, ibis.Table | None] = {}
+    for name in TABLES:
+        single, folder = data_dir / f"{name}.parquet", data_dir / name
+        if single.is_file():
+            source = str(single)
+        elif folder.is_dir():
+            source = str(folder / "*.parquet")
+        else:
+            if name in ("groups", "billing", "usage"):
+                raise DataError(f"{data_dir}: table {name!r} has no parquet file")
+            out[name] = _empty(name) if name in EMPTY else None
+            continue
+        out[name] = normalise(name, con.read_parquet(source))
+    return out
+
+
+__all__ = ["from_frames", "month_index", "normalise", "scan_parquet"]
