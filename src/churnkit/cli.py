@@ -95,5 +95,81 @@ def simulate(
     out.print(f"wrote {out_dir}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
 
+Engine = Annotated[str, typer.Option("--engine", help="duckdb (default, in-process) or spark.")]
+
+
+@app.command()
+@guarded
+def features(
+    data: Annotated[Path, typer.Option("--data", help="Data directory.")],
+    month: Annotated[Optional[str], typer.Option("--month", help="Scoring month YYYY-MM.")] = None,
+    months: Annotated[Optional[str], typer.Option("--months", help="A panel of months FROM:TO (YYYY-MM:YYYY-MM).")] = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the table to this .parquet or .csv file.")] = None,
+    store: Annotated[Path, typer.Option("--store", help="Folder keeping one parquet per month.")] = Path("features"),
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not write to the store.")] = False,
+    encoding: Encoding = None,
+    engine: Engine = "duckdb",
+) -> None:
+    """Compute the warning signals of every scored group for a month or a panel of months."""
+    from churnkit.errors import UsageError
+    from churnkit.features import build_features, store_features
+    from churnkit.io import write_frame
+    from churnkit.months import parse_month, parse_month_range
+    from churnkit.validate import load_dataset
+
+    if (month is None) == (months is None):
+        raise UsageError("give exactly one of --month YYYY-MM or --months FROM:TO")
+    wanted = [parse_month(month)] if month else parse_month_range(months)
+    dataset = load_dataset(data, encoding=encoding)
+    _warn(dataset.warnings)
+    frame = build_features(dataset, wanted, engine=engine)
+    written = []
+    if out_file is not None:
+        written.append(write_frame(frame, out_file))
+    if not no_store:
+        written.extend(store_features(frame, store))
+    out.print(f"{len(frame)} group-months x {frame.shape[1] - 2} columns; wrote {', '.join(map(str, written)) or 'nothing'}")
+
+
+@app.command()
+@guarded
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Data directory with the churn table.")],
+    horizon: Annotated[int, typer.Option(help="Months ahead a label looks (churn in (M, M+H]).")] = 3,
+    out_dir: Annotated[Path, typer.Option("--out", help="Bundle folder to write.")] = Path("models/latest"),
+    calibration: Annotated[str, typer.Option(help="platt (default) or isotonic.")] = "platt",
+    tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help="MLflow store (default sqlite:///mlflow.db or $MLFLOW_TRACKING_URI).")] = None,
+    no_track: Annotated[bool, typer.Option("--no-track", help="Do not log the run to MLflow.")] = False,
+    encoding: Encoding = None,
+    engine: Engine = "duckdb",
+) -> None:
+    """Train the churn model out of time, compare it with the rule baseline, write a bundle."""
+    from churnkit.errors import UsageError
+    from churnkit.model.calibration import METHODS
+    from churnkit.model.train import train as run
+    from churnkit.validate import load_dataset
+
+    if horizon < 1:
+        raise UsageError(f"--horizon must be at least 1 month, not {horizon}")
+    if calibration not in METHODS:
+        raise UsageError(f"--calibration must be one of {', '.join(METHODS)}, not {calibration!r}")
+    dataset = load_dataset(data, encoding=encoding)
+    with out.status("training") as status:
+        result = run(dataset, horizon=horizon, out=out_dir, calibration=calibration, tracking_uri=tracking_uri,
+                     track=not no_track, engine=engine, progress=lambda m: status.update(m))
+    _warn(result.warnings)
+    m, b = result.evaluation["model"], result.evaluation["baseline"]
+    table = Table(title=f"test months {result.split.describe()['test_months']} (unseen by model and calibration)")
+    for column in ("metric", "LightGBM", "95% interval", "rule baseline"):
+        table.add_column(column)
+    for key in ("roc_auc", "pr_auc", "top_decile_lift", "emp", "brier", "ece"):
+        interval = f"{m[key + '_lo']:.3f}-{m[key + '_hi']:.3f}"
+        table.add_row(key, f"{m[key]:.3f}", interval, f"{b[key]:.3f}" if key in b else "")
+    out.print(table)
+    out.print(f"bundle {result.bundle}; {result.rows} snapshots; "
+              f"{'champion (beats the baseline)' if result.champion else 'does not beat the baseline'}"
+              + (f"; MLflow run {result.run_id}" if result.run_id else ""))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

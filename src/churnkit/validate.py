@@ -304,7 +304,7 @@ def summarise(dataset: Dataset) -> pd.DataFrame:
         if months:
             idx = [int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months]
             gaps = sorted(set(range(idx[0], idx[-1] + 1)) - set(idx))
-            info.update(first=months[0], last=months[-1], months=len(months),
+            info.update(first=months[0], last=months[-1], months=str(len(months)),
                         gaps=", ".join(format_month(g) for g in gaps) if gaps else "")
         rows.append(info)
     return pd.DataFrame(rows)

@@ -10,7 +10,7 @@ from churnkit.simulate import signals as sig
 from churnkit.simulate import vocab
 from churnkit.simulate.seasons import EPOCH_MONTH
 
-BASE_HAZARD = 0.0062  # monthly churn hazard of an average group outside renewal time
+BASE_HAZARD = 0.0072  # monthly churn hazard of an average group outside renewal time
 TERMS = np.array([12, 24, 36])
 TERM_P = [0.45, 0.35, 0.20]
 # Hazard multiplier by months since the agreement ended (d = month - end month).
@@ -83,7 +83,7 @@ def _profiles(rng: np.random.Generator, n: int, start: int, months: int) -> dict
     region = rng.choice(len(reg_p), n, p=reg_p / reg_p.sum())
     industry = rng.choice(len(ind_p), n, p=ind_p / ind_p.sum())
     size_factor = np.array([i[3] for i in vocab.INDUSTRIES])[industry]
-    size = np.rint(np.exp(rng.normal(2.05, 1.05, n)) * size_factor)
+    size = np.rint(np.exp(rng.normal(2.15, 1.05, n)) * size_factor)
     size = np.clip(size, 1, 800).astype(np.int32)
     plan_level = np.exp(rng.normal(0.0, 0.3, n))
     score = np.log(size) + 2.0 * np.log(plan_level) + rng.normal(0.0, 0.5, n)

@@ -1,0 +1,167 @@
+"""Training: an out-of-time LightGBM with calibration, on churnkit's panel or any feature table.
+
+``train`` is what ``churnkit train`` runs: build the panel of snapshot months, split it by month
+(see split.py), fit LightGBM with early stopping on the validation months, calibrate on the same
+validation months, evaluate beside the rule baseline on the test months, write the bundle and log
+the run to MLflow. ``train_table`` does the fitting and evaluation for a table a data scientist
+brings: an id, a label and feature columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from churnkit.errors import DataError
+from churnkit.features import PROFILE, month_indexes, training_panel, usable_months
+from churnkit.model import lgbm
+from churnkit.model.bundle import save_bundle
+from churnkit.model.calibration import Calibrator, fit_calibrator
+from churnkit.model.evaluation import beats_baseline, compare
+from churnkit.model.metrics import evaluate
+from churnkit.model.split import Split, out_of_time_split
+from churnkit.months import format_month, parse_month
+from churnkit.signals.registry import SIGNALS, Settings, family_of
+from churnkit.validate import Dataset
+
+
+@dataclass
+class Fitted:
+    """A fitted model: booster, calibration, the ordered features and categorical levels."""
+
+    booster: object
+    calibrator: Calibrator
+    features: list[str]
+    levels: dict[str, list[str]]
+    evaluation: dict = field(default_factory=dict)
+
+    def raw(self, frame: pd.DataFrame) -> np.ndarray:
+        return lgbm.raw_score(self.booster, lgbm.matrix(frame, self.features, self.levels))
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.calibrator(self.raw(frame))
+
+
+def fit_calibrated(train: pd.DataFrame, valid: pd.DataFrame, label: str, features: list[str], categorical: list[str],
+                   settings: lgbm.ModelSettings, calibration: str = "platt") -> Fitted:
+    """LightGBM on ``train`` with early stopping on ``valid``; calibration fitted on ``valid``."""
+    for part, name in ((train, "training"), (valid, "validation")):
+        if part[label].nunique() < 2:
+            raise DataError(f"the {name} rows hold a single class of {label!r}; both churners and stayers are needed")
+    levels = lgbm.category_levels(train, categorical)
+    Xtr, Xva = lgbm.matrix(train, features, levels), lgbm.matrix(valid, features, levels)
+    booster = lgbm.fit(Xtr, train[label], Xva, valid[label], settings)
+    raw_valid = lgbm.raw_score(booster, Xva)
+    calibrator = fit_calibrator(raw_valid, valid[label].to_numpy(), calibration)
+    return Fitted(booster, calibrator, features, levels)
+
+
+def train_table(frame: pd.DataFrame, label: str, id: str | None = None, features: list[str] | None = None,
+                categorical: list[str] | None = None, time: str | None = None, test: pd.DataFrame | None = None,
+                horizon: int = 0, valid_fraction: float = 0.2, settings: lgbm.ModelSettings | None = None,
+                calibration: str = "platt", n_boot: int = 200, seed: int = 7) -> Fitted:
+    """Train and evaluate on any feature table.
+
+    With ``time`` (a sortable column such as a snapshot month), validation and test rows are the
+    latest periods, separated by ``horizon`` periods; otherwise validation rows are a stratified
+    random ``valid_fraction`` of ``frame`` and the test rows are ``test`` (if given). Text columns
+    are treated as categorical unless ``categorical`` says otherwise.
+    """
+    settings = settings or lgbm.ModelSettings(seed=seed)
+    if label not in frame.columns:
+        raise DataError(f"label column {label!r} not in the table (columns: {', '.join(map(str, frame.columns[:10]))}...)")
+    excluded = {label, id, time}
+    features = features or [c for c in frame.columns if c not in excluded]
+    if categorical is None:
+        categorical = [c for c in features if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    y = pd.to_numeric(frame[label], errors="coerce")
+    if y.isna().any() or not set(y.unique()) <= {0, 1}:
+        raise DataError(f"label column {label!r} must hold only 0 and 1")
+    frame = frame.assign(**{label: y.astype(int)})
+    if time is not None:
+        periods = sorted(frame[time].unique())
+        split = out_of_time_split(list(range(len(periods))), horizon)
+        index = frame[time].map({p: i for i, p in enumerate(periods)})
+        train, valid = frame[index.isin(split.train)], frame[index.isin(split.valid)]
+        test = frame[index.isin(split.test)] if test is None else test
+    else:
+        train, valid = train_test_split(frame, test_size=valid_fraction, stratify=frame[label], random_state=seed)
+    fitted = fit_calibrated(train, valid, label, features, categorical, settings, calibration)
+    if test is not None and len(test):
+        yt = pd.to_numeric(test[label], errors="coerce").astype(int).to_numpy()
+        fitted.evaluation = evaluate(yt, fitted.predict_proba(test), n_boot=n_boot, seed=seed)
+    return fitted
+
+
+def model_features(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The model's features: every registered signal, then the profile categoricals."""
+    categorical = [c for c in PROFILE if c in frame.columns and frame[c].notna().any()]
+    return [*SIGNALS, *categorical], categorical
+
+
+@dataclass
+class TrainResult:
+    bundle: Path
+    split: Split
+    evaluation: dict
+    champion: bool
+    rows: int
+    run_id: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def fingerprint(panel: pd.DataFrame) -> dict:
+    digest = pd.util.hash_pandas_object(panel[["group_id", "month", "label"]], index=False).to_numpy()
+    return {"months": f"{panel['month'].min()}..{panel['month'].max()}", "groups": int(panel["group_id"].nunique()),
+            "rows": int(len(panel)), "hash": f"{int(np.bitwise_xor.reduce(digest)) & (2**64 - 1):016x}"}
+
+
+def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"), settings: lgbm.ModelSettings | None = None,
+          signal_settings: Settings | None = None, calibration: str = "platt", tracking_uri: str | None = None,
+          track: bool = True, engine: str = "duckdb", n_boot: int = 200, test_months: int = 2, valid_months: int = 2,
+          progress=None) -> TrainResult:
+    """Build the panel, fit, calibrate, evaluate beside the baseline, save the bundle, log to MLflow."""
+    settings = settings or lgbm.ModelSettings()
+    signal_settings = signal_settings or Settings()
+    step = progress or (lambda message: None)
+    months = usable_months(month_indexes(dataset), horizon)
+    split = out_of_time_split(months, horizon, valid_months=valid_months, test_months=test_months)
+    step("building the training panel")
+    panel = training_panel(dataset, horizon, signal_settings, engine)
+    mi = panel["month"].map(parse_month)
+    parts = {name: panel[mi.isin(getattr(split, name))] for name in ("train", "valid", "test")}
+    features, categorical = model_features(panel)
+    step("fitting LightGBM")
+    fitted = fit_calibrated(parts["train"], parts["valid"], "label", features, categorical, settings, calibration)
+    step("evaluating on the test months")
+    test = parts["test"]
+    result = compare(test, test["label"].to_numpy(), fitted.predict_proba(test), n_boot=n_boot)
+    champion = beats_baseline(result)
+    manifest = {
+        "features": [{"name": f, "family": family_of(f)} for f in features],
+        "categorical": fitted.levels,
+        "calibration": fitted.calibrator.to_dict(),
+        "horizon": horizon,
+        "months": {"train": [format_month(m) for m in split.train], "valid": [format_month(m) for m in split.valid],
+                   "test": [format_month(m) for m in split.test]},
+        "metrics": {"model": result["model"], "baseline": result["baseline"]},
+        "settings": settings.to_dict(),
+        "signal_settings": {k: getattr(signal_settings, k) for k in Settings.names()},
+        "data": fingerprint(panel),
+        "best_iteration": int(fitted.booster.best_iteration or fitted.booster.current_iteration()),
+    }
+    step("writing the bundle")
+    path = save_bundle(fitted.booster, manifest, out)
+    run_id = None
+    if track:
+        step("logging the run to MLflow")
+        from churnkit.model.tracking import log_training_run
+
+        X_test = lgbm.matrix(test, features, fitted.levels)
+        run_id = log_training_run(fitted, manifest, result, X_test, test["label"].to_numpy(), champion, tracking_uri)
+    warnings = list(dataset.warnings)
+    return TrainResult(path, split, result, champion, len(panel), run_id, warnings)
