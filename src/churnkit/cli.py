@@ -171,5 +171,43 @@ def train(
               + (f"; MLflow run {result.run_id}" if result.run_id else ""))
 
 
+@app.command()
+@guarded
+def score(
+    data: Annotated[Path, typer.Option("--data", help="Data directory.")],
+    month: Annotated[str, typer.Option("--month", help="Scoring month YYYY-MM.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Scored CSV to write (a .parquet twin and .excluded.csv go beside it).")],
+    model: Annotated[Path, typer.Option("--model", help="Model bundle folder.")] = Path("models/latest"),
+    lang: Annotated[str, typer.Option("--lang", help="Language of reasons and scripts: zh or en.")] = "zh",
+    playbook: Annotated[Optional[Path], typer.Option("--playbook", help="Retention playbook TOML replacing the packaged one.")] = None,
+    top: Annotated[int, typer.Option("--top", help="Print the top N groups.")] = 0,
+    encoding: Encoding = None,
+    engine: Engine = "duckdb",
+) -> None:
+    """Score every group for a month: risk, reasons, retention script and action, in a CSV for Excel."""
+    from churnkit.months import parse_month
+    from churnkit.score import score as run
+    from churnkit.validate import load_dataset
+
+    wanted = parse_month(month)
+    with out.status("loading and validating the data") as status:
+        dataset = load_dataset(data, encoding=encoding)
+        result = run(dataset, wanted, model=model, out=out_file, lang=lang, playbook=playbook, engine=engine,
+                     progress=lambda m: status.update(m))
+    _warn(dataset.warnings)
+    s = result.summary
+    if top:
+        table = Table(title=f"top {top} groups at risk, {month}")
+        for column in ("rank", "group", "probability", "reason", "action"):
+            table.add_column(column)
+        for _, row in result.scored.head(top).iterrows():
+            table.add_row(str(row["risk_rank"]), str(row["group_name"] or row["group_id"]), f"{row['churn_probability']:.1%}",
+                          str(row["reason_1_text"] or "-"), row["action"])
+        out.print(table)
+    out.print(f"scored {s['scored']} groups, excluded {s['excluded']}; top-decile expected loss {s['top_decile_expected_loss']:,.0f} yuan; "
+              + ", ".join(f"{k} {v}" for k, v in s["actions"].items()))
+    out.print(f"wrote {', '.join(map(str, result.paths))}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

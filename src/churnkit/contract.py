@@ -1,7 +1,7 @@
 """The data contract, version 1, as data: which tables churnkit reads and what they hold.
 
 Every other module (loader, validation, signals, simulator tests) reads the table specs from
-here, so the contract lives in one place. The user-facing description is ``docs/data.md``.
+here, so the contract lives in one place. The user-facing description is the "Your data" section of README.md.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def _contract_end(tables: dict, spine: ibis.Table) -> ibis.Table:
         return _left(spine.select("group_id", "mi"), groups.select("group_id", "contract_end_mi"), "group_id")
     keys = spine.select(k_group="group_id", k_mi="mi")
     j = keys.join(contracts, [keys.k_group == contracts.group_id, contracts.start_mi <= keys.k_mi])
-    latest = j.group_by(["k_group", "k_mi"]).aggregate(contract_end_mi=j.end_mi.argmax(j.start_mi))
+    latest = j.group_by(["k_group", "k_mi"]).aggregate(contract_end_mi=j.end_mi.argmax(j.start_day))
     return latest.select(group_id=latest.k_group, mi=latest.k_mi, contract_end_mi=latest.contract_end_mi)
 
 

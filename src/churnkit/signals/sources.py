@@ -54,7 +54,8 @@ def normalise(name: str, t: ibis.Table) -> ibis.Table:
     if name == "intel":
         return t.select(**ids, mi=month_index(t.date), kind=t.kind.cast("string"))
     if name == "contracts":
-        return t.select(**ids, start_mi=month_index(t.start), end_mi=month_index(t.end))
+        # start_day orders agreements that start in the same calendar month (the later start wins).
+        return t.select(**ids, start_mi=month_index(t.start), end_mi=month_index(t.end), start_day=t.start.cast("date"))
     if name == "churn":
         return t.select(**ids, churn_mi=month_index(t.churn_month))
     raise KeyError(name)

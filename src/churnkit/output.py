@@ -1,0 +1,76 @@
+"""The scored file (data contract, "Output: the scored file, version 1") written safely.
+
+CSV for people (UTF-8 with BOM so Excel shows Chinese; text cells that Excel would run as a
+formula are prefixed with an apostrophe), a parquet twin for machines, and the excluded list.
+All files are first written under temporary names and only then renamed into place, so a crash
+or a full disk leaves the previous month's files untouched and nothing partial behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pandas as pd
+
+from churnkit.io import atomic_path
+
+SCORED_COLUMNS = [
+    "month", "group_id", "group_name", "account_manager", "value_tier", "active_lines", "spend",
+    "churn_probability", "risk_rank", "risk_decile", "expected_loss", "action",
+    "reason_1", "reason_1_impact", "reason_1_text", "reason_2", "reason_2_impact", "reason_2_text",
+    "reason_3", "reason_3_impact", "reason_3_text", "script_id", "script_title", "script_steps",
+]
+EXCLUDED_COLUMNS = ["month", "group_id", "group_name", "reason", "detail"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DECIMALS = {"spend": 2, "churn_probability": 4, "expected_loss": 2, "base_probability": 4,
+            "reason_1_impact": 4, "reason_2_impact": 4, "reason_3_impact": 4}
+
+
+def escape_cell(value):
+    """Prefix text that a spreadsheet would evaluate (=, +, -, @, tab, CR) with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy safe to open in Excel: text columns escaped, numbers untouched."""
+    safe = frame.copy()
+    for col in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[col]):
+            safe[col] = safe[col].astype(object).map(escape_cell)
+    return safe
+
+
+def round_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col, n in DECIMALS.items():
+        if col in out:
+            out[col] = out[col].astype("float64").round(n)
+    return out
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    for_spreadsheet(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+def _parquet(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_parquet(path, index=False)
+
+
+def excluded_path(out: Path) -> Path:
+    out = Path(out)
+    return out.with_name(f"{out.stem}.excluded.csv")
+
+
+def write_scored(scored: pd.DataFrame, excluded: pd.DataFrame, out: Path) -> list[Path]:
+    """Write ``out`` (CSV), its parquet twin and ``<stem>.excluded.csv``, all or nothing."""
+    out = Path(out)
+    targets = [(out, scored, _csv), (out.with_suffix(".parquet"), scored, _parquet),
+               (excluded_path(out), excluded, _csv)]
+    with contextlib.ExitStack() as stack:
+        for final, frame, writer in targets:
+            tmp = stack.enter_context(atomic_path(final))
+            writer(frame, tmp)
+    return [t[0] for t in targets]
