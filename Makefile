@@ -28,6 +28,8 @@ install-dev: $(VENV)/.installed-dev ## install churnkit with the test tools
 
 demo: install ## the main job on data/sample: validate, train, score the latest month
 	$(CK) validate $(SAMPLE)
+	$(CK) train --data $(SAMPLE) --out $(DEMO_OUT)/models/latest --tracking-uri sqlite:///$(DEMO_OUT)/mlflow.db
+	$(CK) score --data $(SAMPLE) --month latest --model $(DEMO_OUT)/models/latest --out $(DEMO_OUT)/scored.csv --top 10
 
 test: install-dev ## run the whole test suite
 	$(PY) -m pytest -q

@@ -18,12 +18,13 @@ def action(**cols):
 
 
 def test_rules_in_order():
-    assert action(value_tier="A", churn_probability=0.2) == "visit"          # tier A at >= 15%
-    assert action(expected_loss=25000.0, churn_probability=0.2) == "visit"    # big loss at >= 15%
-    assert action(expected_loss=5000.0, churn_probability=0.1) == "call"      # >= 2,000 yuan at >= 8%
-    assert action(expected_loss=1000.0, churn_probability=0.5) == "care"      # low value
-    assert action(expected_loss=150.0) == "none"                              # below the cost of retention
-    assert action(churn_probability=0.02, expected_loss=300.0) == "none"      # no real warning
+    assert action(value_tier="A", churn_probability=0.1, expected_loss=100.0) == "visit"  # tier A at >= 10%
+    assert action(expected_loss=1500.0, churn_probability=0.1) == "visit"     # >= 1,500 yuan at >= 10%
+    assert action(expected_loss=1500.0, churn_probability=0.09) == "call"     # not risky enough to visit
+    assert action(expected_loss=300.0, churn_probability=0.05) == "call"      # >= 300 yuan at >= 5%
+    assert action(expected_loss=299.0, churn_probability=0.5) == "care"       # low value
+    assert action(expected_loss=49.0) == "none"                               # below the cost of retention
+    assert action(churn_probability=0.029, expected_loss=300.0) == "none"     # no real warning
 
 
 def test_malicious_debtor_is_not_retained_even_when_valuable():
@@ -33,4 +34,4 @@ def test_malicious_debtor_is_not_retained_even_when_valuable():
 
 def test_thresholds_are_settings():
     policy = ValuePolicy(visit_tiers=("A", "B"))
-    assert policy.actions(frame(churn_probability=0.2)).iloc[0] == "visit"
+    assert policy.actions(frame(churn_probability=0.1, expected_loss=100.0)).iloc[0] == "visit"

@@ -175,7 +175,7 @@ def train(
 @guarded
 def score(
     data: Annotated[Path, typer.Option("--data", help="Data directory.")],
-    month: Annotated[str, typer.Option("--month", help="Scoring month YYYY-MM.")],
+    month: Annotated[str, typer.Option("--month", help="Scoring month YYYY-MM, or 'latest' for the last month in billing.")],
     out_file: Annotated[Path, typer.Option("--out", help="Scored CSV to write (a .parquet twin and .excluded.csv go beside it).")],
     model: Annotated[Path, typer.Option("--model", help="Model bundle folder.")] = Path("models/latest"),
     lang: Annotated[str, typer.Option("--lang", help="Language of reasons and scripts: zh or en.")] = "zh",
@@ -189,9 +189,12 @@ def score(
     from churnkit.score import score as run
     from churnkit.validate import load_dataset
 
-    wanted = parse_month(month)
+    wanted = None if month == "latest" else parse_month(month)
     with out.status("loading and validating the data") as status:
         dataset = load_dataset(data, encoding=encoding)
+        if wanted is None:
+            wanted = parse_month(dataset.months[-1])
+            month = dataset.months[-1]
         result = run(dataset, wanted, model=model, out=out_file, lang=lang, playbook=playbook, engine=engine,
                      progress=lambda m: status.update(m))
     _warn(dataset.warnings)

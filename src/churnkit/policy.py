@@ -28,12 +28,12 @@ ACTIONS = ("visit", "call", "care", "none")
 @dataclass(frozen=True)
 class ValuePolicy:
     visit_tiers: tuple[str, ...] = ("A",)
-    visit_probability: float = 0.15
-    visit_expected_loss: float = 20000.0
-    call_probability: float = 0.08
-    call_expected_loss: float = 2000.0
+    visit_probability: float = 0.10
+    visit_expected_loss: float = 1500.0
+    call_probability: float = 0.05
+    call_expected_loss: float = 300.0
     min_probability: float = 0.03
-    min_expected_loss: float = 200.0
+    min_expected_loss: float = 50.0
     debtor_months: float = 2.0
     debtor_min_arrears: float = 300.0
 

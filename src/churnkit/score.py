@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from churnkit.errors import ChurnkitError, UsageError
+from churnkit.families import LANGS
 from churnkit.explain import check_additivity, family_impacts, top_reasons
 from churnkit.features import build_features, check_month
 from churnkit.model import lgbm
@@ -28,7 +29,7 @@ from churnkit.reasons import reason_text
 from churnkit.signals.registry import Settings
 from churnkit.validate import Dataset
 
-LANGS = ("zh", "en")
+
 
 
 @dataclass
