@@ -53,3 +53,24 @@ def write_tables(root: Path, tables: dict[str, pd.DataFrame], fmt: str = "parque
 @pytest.fixture
 def tiny_dir(tmp_path) -> Path:
     return write_tables(tmp_path / "data", tiny_tables())
+
+
+@pytest.fixture(scope="session")
+def sim_dir(tmp_path_factory) -> Path:
+    """A small simulated data directory (600 groups x 20 months), made once per test session."""
+    from churnkit.simulate import simulate
+
+    root = tmp_path_factory.mktemp("sim") / "data"
+    simulate(root, groups=600, months=20, start="2025-01", seed=11)
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained_bundle(sim_dir, tmp_path_factory) -> Path:
+    """A model bundle trained on ``sim_dir`` without MLflow tracking."""
+    from churnkit.model.train import train
+    from churnkit.validate import load_dataset
+
+    out = tmp_path_factory.mktemp("models") / "latest"
+    train(load_dataset(sim_dir), horizon=3, out=out, track=False, n_boot=20)
+    return out

@@ -48,13 +48,17 @@ def family_impacts(contrib: np.ndarray, features: list[str], families: dict[str,
     return impacts, p, base
 
 
-def top_reasons(impacts: pd.DataFrame, k: int = 3) -> list[list[tuple[str, float]]]:
-    """For each row, up to k families with a positive impact, largest first (ties by family order)."""
+MIN_IMPACT = 0.00005  # smallest impact that still shows as +0.0001 in the scored file
+
+
+def top_reasons(impacts: pd.DataFrame, k: int = 3, min_impact: float = MIN_IMPACT) -> list[list[tuple[str, float]]]:
+    """For each row, up to k families that raise the risk (impact >= min_impact), largest first
+    (ties by family order)."""
     values = impacts.to_numpy()
     names = list(impacts.columns)
     order = np.argsort(-values, axis=1, kind="stable")
     out = []
     for i in range(len(values)):
-        row = [(names[j], float(values[i, j])) for j in order[i, :k] if values[i, j] > 0]
+        row = [(names[j], float(values[i, j])) for j in order[i, :k] if values[i, j] >= min_impact]
         out.append(row)
     return out

@@ -70,10 +70,15 @@ def save_bundle(booster: lgb.Booster, manifest: dict, out: Path) -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     except OSError as exc:
         raise StorageError(f"{out}: cannot write the model bundle ({exc.strerror or exc})") from None
+    old = None
+
+    def restore() -> None:  # put the previous bundle back if it was moved aside but not replaced
+        if old is not None and old.exists() and not out.exists():
+            os.replace(old, out)
+
     try:
         (tmp / MODEL_FILE).write_bytes(text)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
-        old = None
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -82,9 +87,11 @@ def save_bundle(booster: lgb.Booster, manifest: dict, out: Path) -> Path:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
+        restore()
         shutil.rmtree(tmp, ignore_errors=True)
         raise StorageError(f"{out}: cannot write the model bundle ({exc.strerror or exc}); the previous bundle is unchanged") from None
     except BaseException:
+        restore()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out

@@ -38,8 +38,9 @@ def out_of_time_split(months: list[int], horizon: int, valid_months: int = 2, te
             f"({min_train_months} train + {valid_months} validation + {test_months} test months and two gaps of {horizon}); "
             "provide a longer history or lower --horizon"
         )
+    gap = max(horizon, 1)  # with horizon 0 the parts must still not share a month
     test = months[-test_months:] if test_months else []
-    cut = (min(test) - horizon) if test else months[-1]
+    cut = (min(test) - gap) if test else months[-1]
     valid = [m for m in months if m <= cut][-valid_months:]
-    train = [m for m in months if m <= min(valid) - horizon]
+    train = [m for m in months if m <= min(valid) - gap]
     return Split(train, valid, test, horizon)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import ibis
@@ -23,6 +24,8 @@ def connect(engine: str = "duckdb"):
         return ibis.duckdb.connect()
     if engine == "spark":
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        # Spark's Python workers must run this interpreter (the venv with pandas), not `python3` on PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         from pyspark.sql import SparkSession
 
         session = (

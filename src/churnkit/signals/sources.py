@@ -26,7 +26,10 @@ def month_index(col: ibis.Value) -> ibis.Value:
 
 def _col(t: ibis.Table, name: str, dtype: str) -> ibis.Value:
     if name in t.columns:
-        return t[name].cast(dtype)
+        col = t[name].cast(dtype)
+        if dtype == "float64":  # pandas' NaN reaches Spark as NaN, not null: unknown is null everywhere
+            col = col.isnan().ifelse(ibis.null(dtype), col)
+        return col
     return ibis.null(dtype)
 
 

@@ -1,8 +1,9 @@
 """Synthetic SME group-customer data in the churnkit data contract format.
 
 ``simulate(out, groups, months, start, seed)`` writes a data directory (groups, monthly billing
-and usage files, add-ons, complaints, intel, agreements, churn labels) plus ``_truth/causes.parquet``,
-the cause behind each churn, which the pipeline never reads. Same arguments, same bytes.
+and usage files, add-ons, complaints, intel, agreements, churn labels) plus
+``_truth/causes.parquet``, the cause behind each churn, which the pipeline never reads. Same
+arguments, same bytes.
 
 How the world works
 -------------------

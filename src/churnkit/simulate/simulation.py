@@ -93,12 +93,14 @@ def simulate(out: Path, groups: int, months: int, start: str, seed: int) -> dict
         writer.month(m, cols, has_usage)
         log.record(m, pool.lines["grp"], pool.lines["number"], world.ep_flags, effect)
         if m > first:
-            at_risk += int(((world.open_month <= m - 2) & ((world.churn_month < 0) | (world.churn_month >= m))).sum())
+            staying = (world.churn_month < 0) | (world.churn_month >= m)
+            at_risk += int(((world.open_month <= m - 2) & staying).sum())
     writer.events(*log.tables())
     writer.groups()
     writer.contracts()
     writer.churn_and_truth()
     churned = world.churn_month >= 0
+    warned = float((world.ep_flags[churned] != 0).mean()) if churned.any() else 0.0
     monthly = churned.sum() / at_risk if at_risk else 0.0
     causes = {name: int((world.cause == i).sum()) for i, name in enumerate(sig.CAUSE_NAMES)}
     return {
@@ -109,7 +111,7 @@ def simulate(out: Path, groups: int, months: int, start: str, seed: int) -> dict
         "end": format_month(first + months - 1),
         "churned_groups": int(churned.sum()),
         "yearly_churn_rate": round(float(1 - (1 - monthly) ** 12), 4),
-        "warned_share": round(float((world.ep_flags[churned] != 0).mean()), 4) if churned.any() else 0.0,
+        "warned_share": round(warned, 4),
         "causes": causes,
         "rows": dict(writer.rows),
     }

@@ -103,10 +103,10 @@ def _profiles(rng: np.random.Generator, n: int, start: int, months: int) -> dict
     tail = _scramble(np.arange(n), 10**12, 982_451_653, int(rng.integers(0, 10**12)))
     group_id = code * 10**12 + tail
     order = np.argsort(group_id, kind="stable")
-    region, industry, size, plan_level, tier = (
-        a[order] for a in (region, industry, size, plan_level, tier)
+    region, industry, size, plan_level, tier, open_month, opened_day, dom, group_id = (
+        a[order]
+        for a in (region, industry, size, plan_level, tier, open_month, opened_day, dom, group_id)
     )
-    open_month, opened_day, dom, group_id = open_month[order], opened_day[order], dom[order], group_id[order]
     city = np.array([r[0] for r in vocab.REGIONS])[region]
     word = np.array([i[1] for i in vocab.INDUSTRIES])[industry]
     name = vocab.company_names(rng, city, word)
