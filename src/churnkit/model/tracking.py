@@ -35,6 +35,19 @@ def _flat(prefix: str, metrics: dict) -> dict[str, float]:
 def log_training_run(fitted, manifest: dict, result: dict, X_test: pd.DataFrame, y_test, champion: bool,
                      uri: str | None = None) -> str:
     """Log one training run; return its run id."""
+    import mlflow
+
+    # mlflow.set_tracking_uri also writes MLFLOW_TRACKING_URI into os.environ: put it back, so a
+    # later run in the same process without an explicit uri resolves it afresh.
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    try:
+        return _log_training_run(fitted, manifest, result, X_test, y_test, champion, uri)
+    finally:
+        mlflow.set_tracking_uri(previous)
+
+
+def _log_training_run(fitted, manifest: dict, result: dict, X_test: pd.DataFrame, y_test, champion: bool,
+                      uri: str | None = None) -> str:
     import matplotlib.pyplot as plt
     import mlflow
     from mlflow.models import infer_signature
