@@ -40,3 +40,9 @@ sample: install ## regenerate data/sample (2,000 groups x 24 months, seed 7)
 
 clean: ## remove generated outputs (keeps .venv)
 	rm -rf out features/*.parquet benchmarks/results mlflow.db
+
+bench-score: install ## time the monthly scoring job at province scale and the SHAP cost of model capacity
+	$(PY) benchmarks/bench_score.py
+
+eval-reasons: install ## on the simulator's truth: how often reason_1 names the true churn cause
+	$(PY) benchmarks/reasons_truth.py

@@ -15,11 +15,12 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from churnkit.errors import DataError, StorageError
+from churnkit.errors import DataError, StorageError, UsageError
 
 SOURCE_COLUMN = "__source__"
 
@@ -66,16 +67,19 @@ def read_file(path: Path, encoding: str | None = None) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
+    # identifiers never become numbers; pandas' default conversion keeps ints exact.
+    return _parquet_table(path).to_pandas()
+
+
+def _parquet_table(path: Path) -> pa.Table:
     try:
-        table = pq.read_table(path)
+        return pq.read_table(path)
     except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StorageError(
             f"{path}: not a readable parquet file ({first}); the file is truncated or corrupt, "
             "export it again"
         ) from None
-    # identifiers never become numbers; pandas' default conversion keeps ints exact.
-    return table.to_pandas()
 
 
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
@@ -96,7 +100,7 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
             f"{path}: not valid {enc} text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); {hint}"
         ) from None
     except LookupError:
-        raise StorageError(f"--encoding {encoding!r} is not a known encoding; try gb18030, gbk or utf-8") from None
+        raise UsageError(f"--encoding {encoding!r} is not a known encoding; try gb18030, gbk or utf-8") from None
     except pd.errors.EmptyDataError:
         raise StorageError(f"{path}: file has no header line; export the table again with its column names") from None
     except pd.errors.ParserError as exc:
@@ -110,10 +114,13 @@ def read_table(data_dir: Path, name: str, encoding: str | None = None) -> pd.Dat
     files = table_files(data_dir, name)
     if not files:
         return None
+    if len(files) > 1 and all(p.suffix.lower() == ".parquet" for p in files):
+        return _read_parquet_folder(data_dir, name, files)
     frames = []
     for path in files:
         frame = read_file(path, encoding)
-        frame[SOURCE_COLUMN] = str(path.relative_to(data_dir)) if path.is_relative_to(data_dir) else str(path)
+        name_in_dir = str(path.relative_to(data_dir)) if path.is_relative_to(data_dir) else str(path)
+        frame[SOURCE_COLUMN] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [name_in_dir])
         frames.append(frame)
     if len(frames) == 1:
         return frames[0]
@@ -124,18 +131,47 @@ def read_table(data_dir: Path, name: str, encoding: str | None = None) -> pd.Dat
             f"{odd}: columns differ from {files[0].name} in table {name!r} "
             f"({sorted(columns[0] ^ set(frames[files.index(odd)].columns))}); give every file the same columns"
         )
-    return pd.concat(frames, ignore_index=True)
+    merged = pd.concat(frames, ignore_index=True)
+    merged[SOURCE_COLUMN] = merged[SOURCE_COLUMN].astype("category")
+    return merged
+
+
+def _read_parquet_folder(data_dir: Path, name: str, files: list[Path]) -> pd.DataFrame:
+    """Monthly parquet files joined as Arrow tables (no pandas copy per file)."""
+    tables, sources = [], []
+    for path in files:
+        if path.stat().st_size == 0:
+            raise StorageError(f"{path}: file is empty (0 bytes); export the table again or remove the file")
+        table = _parquet_table(path)
+        if set(table.column_names) != set(tables[0].column_names if tables else table.column_names):
+            raise DataError(
+                f"{path}: columns differ from {files[0].name} in table {name!r} "
+                f"({sorted(set(tables[0].column_names) ^ set(table.column_names))}); give every file the same columns"
+            )
+        tables.append(table.select(tables[0].column_names) if tables else table)
+        sources.append(np.full(table.num_rows, len(sources), dtype=np.int32))
+    try:
+        merged = pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise DataError(f"{data_dir / name}: the files of table {name!r} disagree on column types ({str(exc).splitlines()[0]}); "
+                        "export them with the same types") from None
+    frame = merged.to_pandas()
+    labels = [str(p.relative_to(data_dir)) if p.is_relative_to(data_dir) else str(p) for p in files]
+    frame[SOURCE_COLUMN] = pd.Categorical.from_codes(np.concatenate(sources), labels)
+    return frame
 
 
 # ---------------------------------------------------------------------------------------- output
 
 
 @contextlib.contextmanager
-def atomic_path(final: Path) -> Iterator[Path]:
+def atomic_path(final: Path, commit: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; on success rename it into place atomically.
 
     On any error the temporary file is removed and ``final`` is left as it was. An ``OSError``
-    (disk full, permission) becomes a StorageError naming the final path.
+    (disk full, permission) becomes a StorageError naming the final path. With ``commit=False``
+    the written and flushed temporary file is left for the caller to rename (see
+    :func:`commit_all`), so several files can be written before any of them replaces its target.
     """
     final = Path(final)
     try:
@@ -149,7 +185,8 @@ def atomic_path(final: Path) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        if commit:
+            os.replace(tmp, final)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StorageError(
@@ -158,6 +195,18 @@ def atomic_path(final: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def commit_all(staged: list[tuple[Path, Path]]) -> None:
+    """Rename each written temporary file onto its final path (after all were written and flushed);
+    on failure the temporary files not yet renamed are removed."""
+    for i, (tmp, final) in enumerate(staged):
+        try:
+            os.replace(tmp, final)
+        except OSError as exc:
+            for rest, _ in staged[i:]:
+                Path(rest).unlink(missing_ok=True)
+            raise StorageError(f"{final}: cannot write ({exc.strerror or exc}); free space or choose another --out") from None
 
 
 def write_atomic(final: Path, write: Callable[[Path], None]) -> Path:

@@ -8,16 +8,18 @@ each naming the table, the column, how many rows and the first offending keys.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from churnkit.contract import EVENT_TABLES, TABLES, Column, TableSpec
-from churnkit.errors import DataError
-from churnkit.io import SOURCE_COLUMN, read_table
+from churnkit.errors import DataError, UsageError
+from churnkit.io import SOURCE_COLUMN, read_table, table_files
 from churnkit.months import format_month
 
 EXAMPLES = 3
@@ -87,7 +89,7 @@ def _examples(frame: pd.DataFrame, mask: pd.Series, spec: TableSpec) -> tuple[li
     keys = [c for c in (spec.key or ("group_id",)) if c in rows.columns]
     if "group_id" in rows.columns and "group_id" not in keys:
         keys = [*keys, "group_id"]
-    head = rows.head(EXAMPLES)
+    head = rows.drop_duplicates(keys).head(EXAMPLES) if keys else rows.head(EXAMPLES)
     examples = [" ".join(f"{k}={row[k]}" for k in keys) for _, row in head.iterrows()]
     files = sorted(rows[SOURCE_COLUMN].dropna().unique().tolist()) if SOURCE_COLUMN in rows else []
     return examples, files
@@ -98,45 +100,57 @@ def _problem(spec, frame, mask, column, what, fix) -> Problem:
     return Problem(spec.name, column, what, int(mask.sum()), examples, fix, files)
 
 
-def _parse_month(values: pd.Series) -> pd.Series:
-    """YYYY-MM text, a first-of-month date or datetime -> 'YYYY-MM'; NaN where unparseable."""
-    text = values.astype("string").str.strip()
-    out = pd.Series(pd.NA, index=values.index, dtype="string")
-    plain = text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", na=False)
-    out[plain] = text[plain]
-    dated = ~plain & text.notna()
-    if dated.any():
-        parsed = pd.to_datetime(text[dated].str[:10], format="%Y-%m-%d", errors="coerce")
-        ok = parsed.notna() & (parsed.dt.day == 1)
-        out[parsed.index[ok]] = parsed[ok].dt.strftime("%Y-%m")
-    return out
+TEXT = "string[pyarrow]"  # compact text columns; identifiers are never numbers
+
+
+def _month_text(value) -> str | None:
+    """'YYYY-MM', 'YYYY-MM-01' or a first-of-month date -> 'YYYY-MM'; None when it is none of those."""
+    text = str(value).strip()
+    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
+        return text
+    stamp = pd.to_datetime(text[:10], format="%Y-%m-%d", errors="coerce")
+    if pd.isna(stamp) or stamp.day != 1:
+        return None
+    return f"{stamp:%Y-%m}"
+
+
+def _by_unique(values: pd.Series, func) -> pd.Series:
+    """Apply ``func`` once per distinct value (months and dates repeat millions of times)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([func(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=values.index)
+
+
+def _present(raw: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_datetime64_any_dtype(raw):
+        return raw.notna()
+    return raw.notna() & (raw.astype(TEXT).str.strip() != "").fillna(False).astype(bool)
 
 
 def _type_column(spec: TableSpec, frame: pd.DataFrame, col: Column, problems: list[Problem]) -> None:
     raw = frame[col.name]
-    present = raw.notna() & (raw.astype("string").str.strip() != "")
-    if col.kind == "id":
-        if pd.api.types.is_float_dtype(raw):
-            mask = present
-            problems.append(_problem(spec, frame, mask, col.name, "stored as floating-point numbers, which lose digits of long ids",
+    if col.kind in ("id", "text"):
+        if col.kind == "id" and pd.api.types.is_float_dtype(raw):
+            problems.append(_problem(spec, frame, raw.notna(), col.name, "stored as floating-point numbers, which lose digits of long ids",
                                      "store identifiers as text"))
-        frame[col.name] = raw.astype("string").str.strip().astype(object).where(present, None)
-    elif col.kind == "text":
-        frame[col.name] = raw.astype("string").astype(object).where(present, None)
-    elif col.kind == "month":
-        parsed = _parse_month(raw)
+        text = raw.astype(TEXT)
+        frame[col.name] = text.where(text.str.strip() != "", pd.NA)
+        return
+    present = _present(raw)
+    if col.kind == "month":
+        parsed = _by_unique(raw, _month_text).astype(TEXT)
         bad = present & parsed.isna()
         if bad.any():
             problems.append(_problem(spec, frame, bad, col.name, "are not months", FIXES["month"]))
-        frame[col.name] = parsed.astype(object).where(parsed.notna(), None)
+        frame[col.name] = parsed
     elif col.kind == "date":
-        parsed = pd.to_datetime(raw.astype("string").str.strip().str[:10], format="%Y-%m-%d", errors="coerce")
+        parsed = pd.to_datetime(_by_unique(raw, lambda v: str(v).strip()[:10]), format="%Y-%m-%d", errors="coerce")
         bad = present & parsed.isna()
         if bad.any():
             problems.append(_problem(spec, frame, bad, col.name, "are not dates", FIXES["date"]))
         frame[col.name] = parsed.astype("datetime64[ns]")
     else:  # float / int
-        parsed = pd.to_numeric(raw, errors="coerce") if not pd.api.types.is_numeric_dtype(raw) else raw.astype("float64")
+        parsed = raw.astype("float64") if pd.api.types.is_numeric_dtype(raw) else pd.to_numeric(raw, errors="coerce").astype("float64")
         bad = present & parsed.isna()
         if bad.any():
             problems.append(_problem(spec, frame, bad, col.name, "are not numbers", FIXES["type"]))
@@ -146,7 +160,7 @@ def _type_column(spec: TableSpec, frame: pd.DataFrame, col: Column, problems: li
                 problems.append(_problem(spec, frame, frac, col.name, "are not whole numbers", FIXES["integer"]))
             frame[col.name] = parsed.round().astype("Int64")
         else:
-            frame[col.name] = parsed.astype("float64")
+            frame[col.name] = parsed
 
 
 def _schema(spec: TableSpec, columns: list[str]) -> pa.DataFrameSchema:
@@ -164,7 +178,25 @@ def _schema(spec: TableSpec, columns: list[str]) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(cols, unique=unique if unique else None, report_duplicates="all")
 
 
-def _check_schema(spec: TableSpec, frame: pd.DataFrame, problems: list[Problem]) -> None:
+def _duplicate_problems(spec: TableSpec, frame: pd.DataFrame) -> list[Problem]:
+    """Rows sharing a key: keys whose copies are all alike (identical) apart from keys whose copies differ (conflicting)."""
+    key = list(spec.key)
+    dups = frame.duplicated(key, keep=False)
+    body = frame.loc[dups].drop(columns=[SOURCE_COLUMN], errors="ignore")
+    distinct = body.drop_duplicates()
+    clash = {tuple(k) for k in distinct.loc[distinct.duplicated(key, keep=False), key].itertuples(index=False, name=None)}
+    conflicting = pd.Series(False, index=frame.index)
+    conflicting.loc[body.index] = [tuple(k) in clash for k in body[key].itertuples(index=False, name=None)]
+    out = []
+    for kind, mask in (("identical", dups & ~conflicting), ("conflicting", conflicting)):
+        if mask.any():
+            out.append(_problem(spec, frame, mask, "+".join(key), f"share a key with another row ({kind} duplicates)", FIXES["unique"]))
+    return out
+
+
+def _check_schema(spec: TableSpec, frame: pd.DataFrame, problems: list[Problem], unreadable: dict[str, pd.Series] | None = None) -> None:
+    unreadable = unreadable or {}
+    keys_checked = False
     try:
         _schema(spec, list(frame.columns)).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
@@ -179,13 +211,17 @@ def _check_schema(spec: TableSpec, frame: pd.DataFrame, problems: list[Problem])
             elif check.startswith("isin"):
                 what, fix = "hold values outside the allowed set", FIXES["isin"].format(isin=", ".join(spec.column(column).isin))
             elif check == "not_nullable":
+                if column in unreadable:  # unreadable values were reported as such, not as empty
+                    mask &= ~unreadable[column]
+                    if not mask.any():
+                        continue
                 what, fix = "are empty", FIXES["not_nullable"]
             elif "unique" in check or "duplicate" in check or column == spec.name or str(column) in ("None", "nan"):
-                column = "+".join(spec.key)
-                dups = frame.duplicated(list(spec.key), keep=False)
-                conflicting = frame.loc[dups].drop(columns=[SOURCE_COLUMN], errors="ignore").drop_duplicates()
-                kind = "conflicting" if conflicting.duplicated(list(spec.key)).any() else "identical"
-                what, fix, mask = f"share a key with another row ({kind} duplicates)", FIXES["unique"], dups
+                # pandera reports a key once per key column: report the duplicates once
+                if not keys_checked:
+                    problems.extend(_duplicate_problems(spec, frame))
+                keys_checked = True
+                continue
             else:
                 what, fix = f"fail check {check}", "correct the values"
             problems.append(_problem(spec, frame, mask, str(column), what, fix))
@@ -214,19 +250,32 @@ def _read_and_type(data_dir: Path, spec: TableSpec, encoding: str | None, proble
         frame = frame.drop(columns=extra)
     if frame.empty and spec.name in ("groups", "billing"):
         problems.append(Problem(spec.name, "*", "present, but the table has no rows", 0, [],
-                                f"export {spec.name} again with its rows"))
+                                f"export {spec.name} again with its rows",
+                                [str(p.relative_to(data_dir)) for p in table_files(data_dir, spec.name)][:2]))
         return None
+    unreadable = {}
     for col in spec.columns:
         if col.name in frame.columns:
-            _type_column(spec, frame, col, problems)
-    _check_schema(spec, frame, problems)
+            bad = _type_column(spec, frame, col, problems)
+            if bad is not None and bad.any():
+                unreadable[col.name] = bad
+    _check_schema(spec, frame, problems, unreadable)
     return frame
+
+
+def _line_month_keys(rows: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray:
+    """For each (month, member_id) of ``rows``: whether it occurs in ``reference`` (integer keys, no string pairs)."""
+    members, _ = pd.factorize(pd.concat([reference["member_id"], rows["member_id"]], ignore_index=True))
+    months, _ = pd.factorize(pd.concat([reference["month"], rows["month"]], ignore_index=True))
+    keys = months.astype(np.int64) * (int(members.max()) + 2) + members
+    n = len(reference)
+    return np.isin(keys[n:], keys[:n])
 
 
 def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
     groups = tables.get("groups")
-    if groups is not None:
-        known = set(groups["group_id"].dropna())
+    if groups is not None and not any(p.table == "groups" and p.column == "group_id" for p in problems):
+        known = groups["group_id"].dropna().unique()
         for name, frame in tables.items():
             if TABLES[name].fk_groups and "group_id" in frame:
                 mask = frame["group_id"].notna() & ~frame["group_id"].isin(known)
@@ -235,9 +284,7 @@ def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem]) -> No
                                              "add the groups to groups or drop the rows"))
     billing, usage = tables.get("billing"), tables.get("usage")
     if billing is not None and usage is not None:
-        keys = pd.MultiIndex.from_frame(billing[["month", "member_id"]].astype(str))
-        ukeys = pd.MultiIndex.from_frame(usage[["month", "member_id"]].astype(str))
-        mask = pd.Series(~ukeys.isin(keys), index=usage.index)
+        mask = pd.Series(~_line_month_keys(usage, billing), index=usage.index)
         if mask.any():
             problems.append(_problem(TABLES["usage"], usage, mask, "member_id", "have no billing row for the same month and line",
                                      "a line is active only with a billing row; add the billing rows or drop the usage rows"))
@@ -246,7 +293,7 @@ def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem]) -> No
         if mask.any():
             problems.append(_problem(TABLES["usage"], usage, mask, "forwarded_offnet_calls", "exceed forwarded_calls",
                                      "off-net forwards are a part of all forwards; correct the counts"))
-    if billing is not None and len(billing):
+    if billing is not None and billing["month"].notna().any():
         last = pd.Period(max(billing["month"].dropna()), "M").end_time.normalize()
         for name in EVENT_TABLES:
             frame = tables.get(name)
@@ -258,8 +305,10 @@ def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem]) -> No
                                              "events cannot be later than the data export; correct the dates"))
     churn = tables.get("churn")
     if churn is not None and billing is not None:
-        merged = billing[["group_id", "month"]].merge(churn, on="group_id")
-        late = merged["month"] >= merged["churn_month"]
+        rows = billing.loc[billing["group_id"].isin(churn["group_id"].dropna().unique()), ["group_id", "month"]]
+        last = rows.dropna().groupby("group_id", observed=True)["month"].max().rename("last_month").reset_index()
+        merged = churn.merge(last, on="group_id").dropna(subset=["churn_month"])
+        late = merged["last_month"] >= merged["churn_month"]
         if late.any():
             bad = churn["group_id"].isin(merged.loc[late, "group_id"])
             problems.append(_problem(TABLES["churn"], churn, bad, "churn_month", "have billing rows on or after their churn_month",
@@ -269,6 +318,11 @@ def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem]) -> No
 def load_dataset(data_dir: Path, encoding: str | None = None) -> Dataset:
     """Read and validate every table of ``data_dir``; raise ValidationFailed listing all problems."""
     data_dir = Path(data_dir)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise UsageError(f"--encoding {encoding!r} is not a known encoding; try gb18030, gbk or utf-8") from None
     if not data_dir.is_dir():
         raise DataError(f"{data_dir}: no such data directory; pass the folder holding groups, billing and usage")
     problems: list[Problem] = []
@@ -278,8 +332,7 @@ def load_dataset(data_dir: Path, encoding: str | None = None) -> Dataset:
         frame = _read_and_type(data_dir, spec, encoding, problems, warnings)
         if frame is not None:
             tables[spec.name] = frame
-    if not problems:
-        _check_links(tables, problems)
+    _check_links(tables, problems)  # also after column problems: validate lists every problem at once
     if problems:
         raise ValidationFailed(data_dir, problems)
     for frame in tables.values():
