@@ -140,6 +140,7 @@ def train(
     calibration: Annotated[str, typer.Option(help="platt (default) or isotonic.")] = "platt",
     tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help="MLflow store (default sqlite:///mlflow.db or $MLFLOW_TRACKING_URI).")] = None,
     no_track: Annotated[bool, typer.Option("--no-track", help="Do not log the run to MLflow.")] = False,
+    tune: Annotated[bool, typer.Option("--tune", help="Pick tree size from a small grid by validation-month log loss.")] = False,
     encoding: Encoding = None,
     engine: Engine = "duckdb",
 ) -> None:
@@ -156,7 +157,7 @@ def train(
     dataset = load_dataset(data, encoding=encoding)
     with out.status("training") as status:
         result = run(dataset, horizon=horizon, out=out_dir, calibration=calibration, tracking_uri=tracking_uri,
-                     track=not no_track, engine=engine, progress=lambda m: status.update(m))
+                     track=not no_track, engine=engine, tune_grid=tune, progress=lambda m: status.update(m))
     _warn(result.warnings)
     m, b = result.evaluation["model"], result.evaluation["baseline"]
     table = Table(title=f"test months {result.split.describe()['test_months']} (unseen by model and calibration)")
