@@ -46,3 +46,6 @@ bench-score: install ## time the monthly scoring job at province scale and the S
 
 eval-reasons: install ## on the simulator's truth: how often reason_1 names the true churn cause
 	$(PY) benchmarks/reasons_truth.py
+
+benchmark-public: install ## public data (Cell2Cell, IBM Telco): churnkit LightGBM vs LightGBM defaults and published values
+	$(PY) benchmarks/bench_public.py
