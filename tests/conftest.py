@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# LightGBM's OpenMP threads spin while waiting; on a busy 2-core CI box that makes small fits
+# many times slower. Must be set before lightgbm is first imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pandas as pd
 import pytest

@@ -28,6 +28,8 @@ from churnkit.signals.registry import SIGNALS
 from churnkit.simulate import simulate
 from churnkit.validate import load_dataset
 
+pytestmark = pytest.mark.slow
+
 #: 2,000 groups x 20 months: about 100 churners in the two test months, enough for the model's
 #: lead over the rule baseline to show; 17 usable months at horizon 3 (9 train, 2 valid, 2 test).
 SIM = {"groups": 2000, "months": 20, "start": "2024-11", "seed": 7}

@@ -59,9 +59,27 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _aside(path: Path) -> Path:
+    """Where the previous bundle waits while a new one is swapped in."""
+    return path.with_name(f".{path.name}.old")
+
+
+def _recover(path: Path) -> Path:
+    """A run stopped between the two renames of the swap leaves the previous bundle aside only:
+    put it back (or read it where it is) so that it stays usable."""
+    old = _aside(path)
+    if not path.exists() and (old / MANIFEST).is_file():
+        try:
+            os.replace(old, path)
+        except OSError:
+            return old
+    return path
+
+
 def save_bundle(booster: lgb.Booster, manifest: dict, out: Path) -> Path:
     """Write the bundle to ``out`` atomically (temporary folder, then swap)."""
     out = Path(out)
+    _recover(out)
     text = booster.model_to_string(num_iteration=booster.best_iteration or None).encode("utf-8")
     manifest = {"format": FORMAT, "churnkit_version": __version__, **manifest,
                 "model_file": MODEL_FILE, "model_sha256": sha256(text)}
@@ -72,9 +90,12 @@ def save_bundle(booster: lgb.Booster, manifest: dict, out: Path) -> Path:
         raise StorageError(f"{out}: cannot write the model bundle ({exc.strerror or exc})") from None
     old = None
 
-    def restore() -> None:  # put the previous bundle back if it was moved aside but not replaced
+    def restore() -> None:  # put the previous bundle back if it was moved aside but not replaced; never raises
         if old is not None and old.exists() and not out.exists():
-            os.replace(old, out)
+            try:
+                os.replace(old, out)
+            except OSError:
+                pass  # load_bundle finds it aside (see _recover)
 
     try:
         (tmp / MODEL_FILE).write_bytes(text)
@@ -87,19 +108,19 @@ def save_bundle(booster: lgb.Booster, manifest: dict, out: Path) -> Path:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
-        restore()
         shutil.rmtree(tmp, ignore_errors=True)
+        restore()
         raise StorageError(f"{out}: cannot write the model bundle ({exc.strerror or exc}); the previous bundle is unchanged") from None
     except BaseException:
-        restore()
         shutil.rmtree(tmp, ignore_errors=True)
+        restore()
         raise
     return out
 
 
 def load_bundle(path: Path) -> Bundle:
     """Load and verify a bundle; any mismatch is a ModelError naming the problem."""
-    path = Path(path)
+    path = _recover(Path(path))
     manifest_path, model_path = path / MANIFEST, path / MODEL_FILE
     if not manifest_path.is_file():
         raise ModelError(f"{path}: no model bundle here ({MANIFEST} missing); run `churnkit train --out {path}` first")
@@ -125,5 +146,9 @@ def load_bundle(path: Path) -> Bundle:
     names = booster.feature_name()
     listed = [f["name"] for f in manifest["features"]]
     if names != listed:
-        raise ModelError(f"{path}: the manifest lists features {listed[:3]}... but the model has {names[:3]}...; the bundle is inconsistent")
+        unknown, unlisted = [n for n in listed if n not in names], [n for n in names if n not in listed]
+        detail = "; ".join([*([f"the manifest lists {', '.join(unknown)}, which the model lacks"] if unknown else []),
+                            *([f"the model uses {', '.join(unlisted)}, which the manifest lacks"] if unlisted else [])]) \
+            or "the features are in another order"
+        raise ModelError(f"{path}: the bundle is inconsistent ({detail}); retrain, or restore the original bundle")
     return Bundle(booster, manifest, path)
