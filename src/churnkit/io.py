@@ -155,7 +155,9 @@ def _read_parquet_folder(data_dir: Path, name: str, files: list[Path]) -> pd.Dat
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise DataError(f"{data_dir / name}: the files of table {name!r} disagree on column types ({str(exc).splitlines()[0]}); "
                         "export them with the same types") from None
-    frame = merged.to_pandas()
+    del tables
+    frame = merged.to_pandas(split_blocks=True, self_destruct=True)  # frees Arrow buffers as it goes
+    del merged
     labels = [str(p.relative_to(data_dir)) if p.is_relative_to(data_dir) else str(p) for p in files]
     frame[SOURCE_COLUMN] = pd.Categorical.from_codes(np.concatenate(sources), labels)
     return frame

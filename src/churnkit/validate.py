@@ -127,14 +127,16 @@ def _present(raw: pd.Series) -> pd.Series:
     return raw.notna() & (raw.astype(TEXT).str.strip() != "").fillna(False).astype(bool)
 
 
-def _type_column(spec: TableSpec, frame: pd.DataFrame, col: Column, problems: list[Problem]) -> None:
+def _type_column(spec: TableSpec, frame: pd.DataFrame, col: Column, problems: list[Problem]) -> pd.Series | None:
+    """Type one column in place; return the rows whose value was present but unreadable (already reported)."""
     raw = frame[col.name]
     if col.kind in ("id", "text"):
         if col.kind == "id" and pd.api.types.is_float_dtype(raw):
             problems.append(_problem(spec, frame, raw.notna(), col.name, "stored as floating-point numbers, which lose digits of long ids",
                                      "store identifiers as text"))
         text = raw.astype(TEXT)
-        frame[col.name] = text.where(text.str.strip() != "", pd.NA)
+        blank = text.str.len() == 0
+        frame[col.name] = text.where(~blank.fillna(False).astype(bool), pd.NA) if blank.any() else text
         return
     present = _present(raw)
     if col.kind == "month":
@@ -143,12 +145,14 @@ def _type_column(spec: TableSpec, frame: pd.DataFrame, col: Column, problems: li
         if bad.any():
             problems.append(_problem(spec, frame, bad, col.name, "are not months", FIXES["month"]))
         frame[col.name] = parsed
+        return bad
     elif col.kind == "date":
         parsed = pd.to_datetime(_by_unique(raw, lambda v: str(v).strip()[:10]), format="%Y-%m-%d", errors="coerce")
         bad = present & parsed.isna()
         if bad.any():
             problems.append(_problem(spec, frame, bad, col.name, "are not dates", FIXES["date"]))
         frame[col.name] = parsed.astype("datetime64[ns]")
+        return bad
     else:  # float / int
         parsed = raw.astype("float64") if pd.api.types.is_numeric_dtype(raw) else pd.to_numeric(raw, errors="coerce").astype("float64")
         bad = present & parsed.isna()
@@ -161,6 +165,7 @@ def _type_column(spec: TableSpec, frame: pd.DataFrame, col: Column, problems: li
             frame[col.name] = parsed.round().astype("Int64")
         else:
             frame[col.name] = parsed
+        return bad
 
 
 def _schema(spec: TableSpec, columns: list[str]) -> pa.DataFrameSchema:
@@ -198,7 +203,7 @@ def _check_schema(spec: TableSpec, frame: pd.DataFrame, problems: list[Problem],
     unreadable = unreadable or {}
     keys_checked = False
     try:
-        _schema(spec, list(frame.columns)).validate(frame, lazy=True)
+        _schema(spec, list(frame.columns)).validate(frame, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
         for (column, check), group in cases.groupby(["column", "check"], sort=True, dropna=False):
@@ -265,11 +270,14 @@ def _read_and_type(data_dir: Path, spec: TableSpec, encoding: str | None, proble
 
 def _line_month_keys(rows: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray:
     """For each (month, member_id) of ``rows``: whether it occurs in ``reference`` (integer keys, no string pairs)."""
-    members, _ = pd.factorize(pd.concat([reference["member_id"], rows["member_id"]], ignore_index=True))
-    months, _ = pd.factorize(pd.concat([reference["month"], rows["month"]], ignore_index=True))
-    keys = months.astype(np.int64) * (int(members.max()) + 2) + members
-    n = len(reference)
-    return np.isin(keys[n:], keys[:n])
+    ref_members, members = pd.factorize(reference["member_id"])
+    ref_months, months = pd.factorize(reference["month"])
+    row_members = pd.Index(members).get_indexer(rows["member_id"])
+    row_months = pd.Index(months).get_indexer(rows["month"])
+    width = len(members) + 1
+    ref_keys = ref_months.astype(np.int64) * width + ref_members
+    row_keys = np.where((row_members < 0) | (row_months < 0), -1, row_months.astype(np.int64) * width + row_members)
+    return np.isin(row_keys, ref_keys)
 
 
 def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
@@ -306,7 +314,8 @@ def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem]) -> No
     churn = tables.get("churn")
     if churn is not None and billing is not None:
         rows = billing.loc[billing["group_id"].isin(churn["group_id"].dropna().unique()), ["group_id", "month"]]
-        last = rows.dropna().groupby("group_id", observed=True)["month"].max().rename("last_month").reset_index()
+        rows = rows.dropna().astype({"group_id": TEXT, "month": TEXT})
+        last = rows.groupby("group_id")["month"].max().rename("last_month").reset_index()
         merged = churn.merge(last, on="group_id").dropna(subset=["churn_month"])
         late = merged["last_month"] >= merged["churn_month"]
         if late.any():

@@ -60,7 +60,7 @@ def build_signals(frames: dict[str, pd.DataFrame], months: list[int], settings: 
                   engine: str = "duckdb", con=None) -> pd.DataFrame:
     """Signals for every scored group and each month index in ``months`` from validated frames."""
     con = con or connect(engine)
-    expr = signal_expr(from_frames(frames), months, settings)
+    expr = signal_expr(from_frames(frames, categories=engine == "duckdb"), months, settings)
     return _finish(con.execute(expr))
 
 

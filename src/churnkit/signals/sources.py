@@ -77,17 +77,20 @@ def _empty(name: str) -> ibis.Table:
     return ibis.memtable(pd.DataFrame({c: pd.Series([], dtype=t.to_pandas()) for c, t in schema.items()}), schema=schema)
 
 
-def _memtable(frame: pd.DataFrame) -> ibis.Table:
-    frame = frame.copy()
-    for col in frame.columns:
-        if frame[col].dtype == object:
-            frame[col] = frame[col].astype("string")
-        elif str(frame[col].dtype).startswith("datetime64"):
-            frame[col] = frame[col].astype("datetime64[us]")
+def _memtable(frame: pd.DataFrame, categories: bool = True) -> ibis.Table:
+    """An Ibis memtable of ``frame``; columns are converted (on a shallow copy) only where needed.
+    DuckDB reads pandas categoricals directly; other backends get plain text."""
+    convert = {c: "string" for c in frame.columns
+               if frame[c].dtype == object or (not categories and isinstance(frame[c].dtype, pd.CategoricalDtype))}
+    convert.update({c: "datetime64[us]" for c in frame.columns if str(frame[c].dtype).startswith("datetime64")})
+    if convert:
+        frame = frame.copy(deep=False)
+        for col, dtype in convert.items():
+            frame[col] = frame[col].astype(dtype)
     return ibis.memtable(frame)
 
 
-def from_frames(frames: dict[str, pd.DataFrame]) -> dict[str, ibis.Table | None]:
+def from_frames(frames: dict[str, pd.DataFrame], categories: bool = True) -> dict[str, ibis.Table | None]:
     """Normalised Ibis tables from validated pandas frames (None for an absent contracts table)."""
     out: dict[str, ibis.Table | None] = {}
     for name in TABLES:
@@ -97,9 +100,9 @@ def from_frames(frames: dict[str, pd.DataFrame]) -> dict[str, ibis.Table | None]
             if out[name] is None and name in ("groups", "billing", "usage"):
                 if frame is None:
                     raise DataError(f"table {name!r} is required")
-                out[name] = normalise(name, _memtable(frame))
+                out[name] = normalise(name, _memtable(frame, categories))
             continue
-        out[name] = normalise(name, _memtable(frame))
+        out[name] = normalise(name, _memtable(frame, categories))
     return out
 
 
