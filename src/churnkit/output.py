@@ -8,12 +8,11 @@ or a full disk leaves the previous month's files untouched and nothing partial b
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pandas as pd
 
-from churnkit.io import atomic_path
+from churnkit.io import atomic_path, commit_all
 
 SCORED_COLUMNS = [
     "month", "group_id", "group_name", "account_manager", "value_tier", "active_lines", "spend",
@@ -65,12 +64,20 @@ def excluded_path(out: Path) -> Path:
 
 
 def write_scored(scored: pd.DataFrame, excluded: pd.DataFrame, out: Path) -> list[Path]:
-    """Write ``out`` (CSV), its parquet twin and ``<stem>.excluded.csv``, all or nothing."""
+    """Write ``out`` (CSV), its parquet twin and ``<stem>.excluded.csv``, all or nothing: every
+    file is written and flushed under a temporary name before the first one is renamed into place."""
     out = Path(out)
     targets = [(out, scored, _csv), (out.with_suffix(".parquet"), scored, _parquet),
                (excluded_path(out), excluded, _csv)]
-    with contextlib.ExitStack() as stack:
+    staged: list[tuple[Path, Path]] = []
+    try:
         for final, frame, writer in targets:
-            tmp = stack.enter_context(atomic_path(final))
-            writer(frame, tmp)
+            with atomic_path(final, commit=False) as tmp:
+                writer(frame, tmp)
+            staged.append((tmp, final))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    commit_all(staged)
     return [t[0] for t in targets]

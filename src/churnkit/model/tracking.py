@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 import warnings
 
 import numpy as np
@@ -26,6 +27,13 @@ EXPERIMENT = "churnkit"
 
 def tracking_uri(explicit: str | None = None) -> str:
     return explicit or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
+
+
+def artifact_location(uri: str) -> str | None:
+    """Artifacts of a sqlite store go beside the database (``mlartifacts/``), not into ./mlruns."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri[len("sqlite:///"):]).resolve().parent / "mlartifacts").as_uri()
+    return None
 
 
 def _flat(prefix: str, metrics: dict) -> dict[str, float]:
@@ -56,6 +64,8 @@ def _log_training_run(fitted, manifest: dict, result: dict, X_test: pd.DataFrame
     logging.getLogger("alembic").setLevel(logging.ERROR)
     try:
         mlflow.set_tracking_uri(tracking_uri(uri))
+        if mlflow.get_experiment_by_name(EXPERIMENT) is None:
+            mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_location(tracking_uri(uri)))
         mlflow.set_experiment(EXPERIMENT)
     except Exception as exc:  # an unreachable or unwritable store
         raise StorageError(f"MLflow tracking store {tracking_uri(uri)!r} is not usable ({str(exc).splitlines()[0]}); "
