@@ -105,3 +105,19 @@ def test_planted_formula_in_group_name_is_escaped(sim_dir, trained_bundle, tmp_p
     text = out.read_bytes()
     assert text.startswith(b"\xef\xbb\xbf")
     assert ",'=HYPERLINK(" in text.decode("utf-8-sig") or "\"'=HYPERLINK(" in text.decode("utf-8-sig")
+
+
+def test_scoring_reads_only_its_window_and_gives_the_same_file(scored, sim_dir, trained_bundle, tmp_path):
+    """The CLI loads six months of history for the scoring month; a full load scores the same bytes."""
+    from churnkit.months import parse_month
+    from churnkit.score import score
+    from churnkit.validate import load_dataset
+
+    out, _ = scored
+    full = load_dataset(sim_dir)
+    windowed = load_dataset(sim_dir, window=(parse_month(MONTH) - 6, parse_month(MONTH)))
+    assert windowed.months == ["2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08"]
+    assert len(windowed["billing"]) < len(full["billing"])
+    assert windowed.coverage == full.months
+    score(full, parse_month(MONTH), trained_bundle, tmp_path / "full.csv")
+    assert (tmp_path / "full.csv").read_bytes() == out.read_bytes()

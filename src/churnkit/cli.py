@@ -112,7 +112,7 @@ def features(
 ) -> None:
     """Compute the warning signals of every scored group for a month or a panel of months."""
     from churnkit.errors import UsageError
-    from churnkit.features import build_features, store_features
+    from churnkit.features import build_features, scoring_window, store_features
     from churnkit.io import write_frame
     from churnkit.months import parse_month, parse_month_range
     from churnkit.validate import load_dataset
@@ -120,7 +120,7 @@ def features(
     if (month is None) == (months is None):
         raise UsageError("give exactly one of --month YYYY-MM or --months FROM:TO")
     wanted = [parse_month(month)] if month else parse_month_range(months)
-    dataset = load_dataset(data, encoding=encoding)
+    dataset = load_dataset(data, encoding=encoding, window=(scoring_window(min(wanted))[0], max(wanted)))
     _warn(dataset.warnings)
     frame = build_features(dataset, wanted, engine=engine)
     written = []
@@ -187,12 +187,13 @@ def score(
 ) -> None:
     """Score every group for a month: risk, reasons, retention script and action, in a CSV for Excel."""
     from churnkit.months import parse_month
+    from churnkit.features import scoring_window
     from churnkit.score import score as run
     from churnkit.validate import load_dataset
 
     wanted = None if month == "latest" else parse_month(month)
     with out.status("loading and validating the data") as status:
-        dataset = load_dataset(data, encoding=encoding)
+        dataset = load_dataset(data, encoding=encoding, window=scoring_window(wanted) if wanted is not None else None)
         if wanted is None:
             wanted = parse_month(dataset.months[-1])
             month = dataset.months[-1]

@@ -10,14 +10,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from churnkit.errors import DataError
+from churnkit.errors import DataError, UsageError
 from churnkit.io import write_frame
 from churnkit.months import format_month, parse_month
 from churnkit.signals.build import build_signals
+from churnkit.signals.frame import LOOKBACK_MONTHS
 from churnkit.signals.registry import Settings
 from churnkit.validate import Dataset
 
 PROFILE = ("industry", "region", "value_tier")
+
+
+def scoring_window(month: int) -> tuple[int, int]:
+    """The months of billing and usage that the signals of ``month`` read."""
+    return month - LOOKBACK_MONTHS, month
 
 
 def month_indexes(dataset: Dataset) -> list[int]:
@@ -27,8 +33,8 @@ def month_indexes(dataset: Dataset) -> list[int]:
 
 def check_month(dataset: Dataset, month: int) -> None:
     """Refuse a scoring month with no billing rows, naming it and the months available."""
-    months = dataset.months
-    if format_month(month) not in set(months):
+    months = dataset.coverage
+    if format_month(month) not in set(dataset.months):
         raise DataError(
             f"{dataset.data_dir}: billing has no rows for month {format_month(month)} "
             f"(data cover {months[0]}..{months[-1]}); export that month or choose another --month"
@@ -40,7 +46,13 @@ def build_features(dataset: Dataset, months: list[int], settings: Settings | Non
     """Signals and profile columns for every scored group and month in ``months``."""
     for month in months:
         check_month(dataset, month)
-    signals = build_signals(dataset.tables, months, settings, engine=engine)
+    frames = dict(dataset.tables)
+    if dataset.window is not None:
+        if format_month(min(months) - LOOKBACK_MONTHS) < dataset.window[0] or format_month(max(months)) > dataset.window[1]:
+            raise UsageError(f"the data were loaded for {dataset.window[0]}..{dataset.window[1]} only; "
+                             f"signals for {format_month(min(months))} need {LOOKBACK_MONTHS} months of history")
+        frames["first_active"] = dataset.first_active
+    signals = build_signals(frames, months, settings, engine=engine)
     groups = dataset["groups"]
     profile = groups[["group_id", *[c for c in PROFILE if c in groups.columns]]].copy()
     for col in PROFILE:

@@ -13,6 +13,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -108,17 +109,46 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
         raise StorageError(f"{path}: not a well-formed CSV ({first}); export it again") from None
 
 
-def read_table(data_dir: Path, name: str, encoding: str | None = None) -> pd.DataFrame | None:
+@dataclass
+class MonthWindow:
+    """Keep only rows whose ``month`` lies in ``first..last`` ('YYYY-MM', inclusive) while reading,
+    and note, over all rows, each group's first month and the months present. Rows whose month
+    cannot be read are kept, so that validation reports them."""
+
+    first: str
+    last: str
+    first_month: dict[str, str] = field(default_factory=dict)  # group_id -> first month in the data
+    seen: set[str] = field(default_factory=set)  # every month present in the data
+
+    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if "month" not in frame.columns or frame.empty:
+            return frame
+        text = frame["month"].astype("string").str.strip().str[:7]
+        valid = text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).astype(bool)
+        self.seen.update(text[valid].unique())
+        if "group_id" in frame.columns:
+            ids = frame.loc[valid, "group_id"].astype("string")
+            firsts = text[valid].groupby(ids.to_numpy(), sort=False).min()
+            for gid, month in firsts.items():
+                if month < self.first_month.get(gid, "9999-99"):
+                    self.first_month[gid] = month
+        keep = ~valid | ((text >= self.first) & (text <= self.last)).fillna(False).astype(bool)
+        return frame.loc[keep.to_numpy()].reset_index(drop=True)
+
+
+def read_table(data_dir: Path, name: str, encoding: str | None = None, window: MonthWindow | None = None) -> pd.DataFrame | None:
     """All files of table ``name`` as one frame with a ``__source__`` column naming each row's file;
-    None when the table is absent."""
+    None when the table is absent. With a ``window``, only the rows of its months are kept."""
     files = table_files(data_dir, name)
     if not files:
         return None
     if len(files) > 1 and all(p.suffix.lower() == ".parquet" for p in files):
-        return _read_parquet_folder(data_dir, name, files)
+        return _read_parquet_folder(data_dir, name, files, window)
     frames = []
     for path in files:
         frame = read_file(path, encoding)
+        if window is not None:
+            frame = window.apply(frame)
         name_in_dir = str(path.relative_to(data_dir)) if path.is_relative_to(data_dir) else str(path)
         frame[SOURCE_COLUMN] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [name_in_dir])
         frames.append(frame)
@@ -136,7 +166,7 @@ def read_table(data_dir: Path, name: str, encoding: str | None = None) -> pd.Dat
     return merged
 
 
-def _read_parquet_folder(data_dir: Path, name: str, files: list[Path]) -> pd.DataFrame:
+def _read_parquet_folder(data_dir: Path, name: str, files: list[Path], window: MonthWindow | None = None) -> pd.DataFrame:
     """Monthly parquet files joined as Arrow tables (no pandas copy per file)."""
     tables, sources = [], []
     for path in files:
@@ -148,6 +178,8 @@ def _read_parquet_folder(data_dir: Path, name: str, files: list[Path]) -> pd.Dat
                 f"{path}: columns differ from {files[0].name} in table {name!r} "
                 f"({sorted(set(tables[0].column_names) ^ set(table.column_names))}); give every file the same columns"
             )
+        if window is not None and "month" in table.column_names:
+            table = _window_arrow(table, window)
         tables.append(table.select(tables[0].column_names) if tables else table)
         sources.append(np.full(table.num_rows, len(sources), dtype=np.int32))
     try:
@@ -161,6 +193,15 @@ def _read_parquet_folder(data_dir: Path, name: str, files: list[Path]) -> pd.Dat
     labels = [str(p.relative_to(data_dir)) if p.is_relative_to(data_dir) else str(p) for p in files]
     frame[SOURCE_COLUMN] = pd.Categorical.from_codes(np.concatenate(sources), labels)
     return frame
+
+
+def _window_arrow(table: pa.Table, window: MonthWindow) -> pa.Table:
+    """MonthWindow.apply on the two columns it reads only, then the kept rows of the Arrow table."""
+    cols = ["month", "group_id"] if "group_id" in table.column_names else ["month"]
+    probe = table.select(cols).to_pandas()
+    probe["__row__"] = np.arange(len(probe))
+    kept = window.apply(probe)["__row__"].to_numpy()
+    return table if len(kept) == table.num_rows else table.take(pa.array(kept))
 
 
 # ---------------------------------------------------------------------------------------- output

@@ -19,7 +19,7 @@ import pandera.pandas as pa
 
 from churnkit.contract import EVENT_TABLES, TABLES, Column, TableSpec
 from churnkit.errors import DataError, UsageError
-from churnkit.io import SOURCE_COLUMN, read_table, table_files
+from churnkit.io import SOURCE_COLUMN, MonthWindow, read_table, table_files
 from churnkit.months import format_month
 
 EXAMPLES = 3
@@ -62,6 +62,9 @@ class Dataset:
     data_dir: Path
     tables: dict[str, pd.DataFrame]
     warnings: list[str] = field(default_factory=list)
+    window: tuple[str, str] | None = None  # billing and usage hold only these months (see load_dataset)
+    first_active: pd.DataFrame | None = None  # with a window: each group's first billing month in all the data
+    history: list[str] | None = None  # with a window: every billing month in all the data
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -71,7 +74,13 @@ class Dataset:
 
     @property
     def months(self) -> list[str]:
+        """Billing months loaded (within the window, if one was given)."""
         return sorted(self.tables["billing"]["month"].unique())
+
+    @property
+    def coverage(self) -> list[str]:
+        """Billing months in the data directory, whether loaded or not."""
+        return self.history if self.history is not None else self.months
 
 
 class ValidationFailed(DataError):
@@ -232,8 +241,9 @@ def _check_schema(spec: TableSpec, frame: pd.DataFrame, problems: list[Problem],
             problems.append(_problem(spec, frame, mask, str(column), what, fix))
 
 
-def _read_and_type(data_dir: Path, spec: TableSpec, encoding: str | None, problems: list[Problem], warnings: list[str]):
-    frame = read_table(data_dir, spec.name, encoding)
+def _read_and_type(data_dir: Path, spec: TableSpec, encoding: str | None, problems: list[Problem], warnings: list[str],
+                   window: MonthWindow | None = None):
+    frame = read_table(data_dir, spec.name, encoding, window if spec.date_column == "month" else None)
     if frame is None:
         if spec.required:
             problems.append(Problem(spec.name, "*", "missing: the table is required", 0, [],
@@ -253,7 +263,7 @@ def _read_and_type(data_dir: Path, spec: TableSpec, encoding: str | None, proble
     if extra:
         warnings.append(f"{spec.name}: ignoring unknown column(s) {', '.join(extra)}")
         frame = frame.drop(columns=extra)
-    if frame.empty and spec.name in ("groups", "billing"):
+    if frame.empty and spec.name in ("groups", "billing") and not (window is not None and window.seen):
         problems.append(Problem(spec.name, "*", "present, but the table has no rows", 0, [],
                                 f"export {spec.name} again with its rows",
                                 [str(p.relative_to(data_dir)) for p in table_files(data_dir, spec.name)][:2]))
@@ -280,7 +290,7 @@ def _line_month_keys(rows: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray:
     return np.isin(row_keys, ref_keys)
 
 
-def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem], last_month: str | None = None) -> None:
     groups = tables.get("groups")
     if groups is not None and not any(p.table == "groups" and p.column == "group_id" for p in problems):
         known = groups["group_id"].dropna().unique()
@@ -301,8 +311,10 @@ def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem]) -> No
         if mask.any():
             problems.append(_problem(TABLES["usage"], usage, mask, "forwarded_offnet_calls", "exceed forwarded_calls",
                                      "off-net forwards are a part of all forwards; correct the counts"))
-    if billing is not None and billing["month"].notna().any():
-        last = pd.Period(max(billing["month"].dropna()), "M").end_time.normalize()
+    if last_month is None and billing is not None and billing["month"].notna().any():
+        last_month = max(billing["month"].dropna())
+    if last_month is not None:
+        last = pd.Period(last_month, "M").end_time.normalize()
         for name in EVENT_TABLES:
             frame = tables.get(name)
             if frame is not None and len(frame):
@@ -324,8 +336,14 @@ def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem]) -> No
                                      "churn_month is the first month with no billing rows; correct it"))
 
 
-def load_dataset(data_dir: Path, encoding: str | None = None) -> Dataset:
-    """Read and validate every table of ``data_dir``; raise ValidationFailed listing all problems."""
+def load_dataset(data_dir: Path, encoding: str | None = None, window: tuple[int, int] | None = None) -> Dataset:
+    """Read and validate every table of ``data_dir``; raise ValidationFailed listing all problems.
+
+    ``window`` (two month indexes) keeps only the billing and usage rows of those months, for a
+    job that needs no more (scoring one month reads six months of history): memory and time then
+    grow with the window, not with the length of the history. Rows outside it are not validated;
+    ``churnkit validate`` checks everything.
+    """
     data_dir = Path(data_dir)
     if encoding is not None:
         try:
@@ -337,11 +355,15 @@ def load_dataset(data_dir: Path, encoding: str | None = None) -> Dataset:
     problems: list[Problem] = []
     warnings: list[str] = []
     tables = {}
+    scope = None
+    if window is not None:
+        scope = {name: MonthWindow(format_month(window[0]), format_month(window[1])) for name in ("billing", "usage")}
     for spec in TABLES.values():
-        frame = _read_and_type(data_dir, spec, encoding, problems, warnings)
+        frame = _read_and_type(data_dir, spec, encoding, problems, warnings, scope.get(spec.name) if scope else None)
         if frame is not None:
             tables[spec.name] = frame
-    _check_links(tables, problems)  # also after column problems: validate lists every problem at once
+    last_month = max(scope["billing"].seen) if scope and scope["billing"].seen else None
+    _check_links(tables, problems, last_month)  # also after column problems: validate lists every problem at once
     if problems:
         raise ValidationFailed(data_dir, problems)
     for frame in tables.values():
@@ -349,7 +371,12 @@ def load_dataset(data_dir: Path, encoding: str | None = None) -> Dataset:
     if "contracts" not in tables and "groups" in tables and "contract_end" in tables["groups"]:
         warnings.append("groups: months_to_contract_end comes from the static contract_end snapshot "
                         "(no contracts table); for past months it may show later renewals")
-    return Dataset(data_dir, tables, warnings)
+    if scope is None:
+        return Dataset(data_dir, tables, warnings)
+    first = pd.DataFrame({"group_id": pd.array(list(scope["billing"].first_month), dtype=TEXT),
+                          "first_month": pd.array(list(scope["billing"].first_month.values()), dtype=TEXT)})
+    return Dataset(data_dir, tables, warnings, (scope["billing"].first, scope["billing"].last), first,
+                   sorted(scope["billing"].seen))
 
 
 def summarise(dataset: Dataset) -> pd.DataFrame:

@@ -15,6 +15,8 @@ import ibis
 
 from churnkit.signals.registry import Settings
 
+LOOKBACK_MONTHS = 6  # the furthest back a signal of month M reads (member_change_6m reads M-6)
+
 
 def monthly(billing: ibis.Table, usage: ibis.Table, settings: Settings) -> ibis.Table:
     """Aggregates per (group_id, mi) over the group's active lines (lines with a billing row)."""
@@ -120,7 +122,9 @@ def wide(tables: dict, months: list[int], settings: Settings) -> ibis.Table:
     spine = _left(spine, churn, "group_id")
     spine = spine.filter(spine.churn_mi.isnull() | (spine.churn_mi > spine.mi)).drop("churn_mi")
     groups = tables["groups"]
-    first = m.group_by("group_id").aggregate(first_mi=m.mi.min())
+    first = tables.get("first_active")
+    if first is None:
+        first = m.group_by("group_id").aggregate(first_mi=m.mi.min())
     spine = _left(_left(spine, groups.select("group_id", "opened_mi"), "group_id"), first, "group_id")
     spine = spine.filter(spine.opened_mi.isnull() | (spine.opened_mi <= spine.mi))
 

@@ -61,6 +61,8 @@ def normalise(name: str, t: ibis.Table) -> ibis.Table:
         return t.select(**ids, start_mi=month_index(t.start), end_mi=month_index(t.end), start_day=t.start.cast("date"))
     if name == "churn":
         return t.select(**ids, churn_mi=month_index(t.churn_month))
+    if name == "first_active":
+        return t.select(**ids, first_mi=month_index(t.first_month))
     raise KeyError(name)
 
 
@@ -103,6 +105,9 @@ def from_frames(frames: dict[str, pd.DataFrame], categories: bool = True) -> dic
                 out[name] = normalise(name, _memtable(frame, categories))
             continue
         out[name] = normalise(name, _memtable(frame, categories))
+    first = frames.get("first_active")  # each group's first active month, when billing holds a window only
+    if first is not None:
+        out["first_active"] = normalise("first_active", _memtable(first, categories))
     return out
 
 

@@ -1,0 +1,47 @@
+"""The feature table: profile columns, labels, and the scoring window that loads only recent months."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from churnkit.errors import UsageError
+from churnkit.features import build_features, scoring_window
+from churnkit.months import parse_month
+from churnkit.validate import load_dataset
+
+from conftest import tiny_tables, write_tables
+
+
+def _old_history(tmp_path):
+    tables = tiny_tables()
+    tables["groups"]["opened"] = None  # tenure must come from the first active month
+    old = tables["billing"].iloc[[0]].assign(month="2025-06")
+    tables["billing"] = pd.concat([old, tables["billing"]], ignore_index=True)
+    return write_tables(tmp_path / "d", tables)
+
+
+def test_window_keeps_tenure_from_the_first_month_in_all_the_data(tmp_path):
+    root = _old_history(tmp_path)
+    month = parse_month("2026-03")
+    windowed = load_dataset(root, window=scoring_window(month))
+    assert "2025-06" not in windowed.months and windowed.coverage[0] == "2025-06"
+    got = build_features(windowed, [month]).set_index("group_id")
+    full = build_features(load_dataset(root), [month]).set_index("group_id")
+    # group 1 first billed in 2025-06: 2026-03 is 9 months later, not 2 (its first month in the window)
+    assert got.loc["510100000000000001", "tenure_months"] == 9
+    pd.testing.assert_frame_equal(got, full)
+
+
+def test_window_too_short_for_the_signals_is_refused(tmp_path):
+    root = _old_history(tmp_path)
+    month = parse_month("2026-03")
+    dataset = load_dataset(root, window=(month - 2, month))
+    with pytest.raises(UsageError, match="need 6 months of history"):
+        build_features(dataset, [month])
+
+
+def test_profile_columns_join_the_signals(tiny_dir):
+    frame = build_features(load_dataset(tiny_dir), [parse_month("2026-01")]).set_index("group_id")
+    assert frame.loc["510100000000000001", "value_tier"] == "A"
+    assert frame["industry"].isna().all()  # absent from groups: present, empty
