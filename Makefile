@@ -49,3 +49,9 @@ eval-reasons: install ## on the simulator's truth: how often reason_1 names the 
 
 benchmark-public: install ## public data (Cell2Cell, IBM Telco): churnkit LightGBM vs LightGBM defaults and published values
 	$(PY) benchmarks/bench_public.py
+
+# e.g. make bench-features BENCH_FEATURES_ARGS="--groups 20000 --months 12"
+bench-features: install ## time the signal builder against one DuckDB scan, 200,000 groups x 12 months
+	$(PY) benchmarks/bench_features.py $(BENCH_FEATURES_ARGS)
+
+bench: bench-features ## run the benchmarks (results in benchmarks/results/)

@@ -171,9 +171,9 @@ def usage_tables() -> dict:
     b += [("2026-06", "u", f"u{i}", 10.0) for i in range(1, 5)]
     u += [("2026-06", "u", "u1", 0, 10, 0, 0), ("2026-06", "u", "u3", 5, 9, 1, 0), ("2026-06", "u", "u4", 1, 25, 3, 0)]
     # h (competitor hotline): M-3 h1 5 calls (outside M-2..M); M-2 h1 0, h2 2 (h2 then leaves);
-    #    M-1 h1 1; M h1 3, h3 0. Every h line calls once a month.
+    #    M-1 h1 1; M h1 3, h3 0, h4 1 (exactly the threshold). Every h line calls once a month.
     for m, mem, hot in [("2026-03", "h1", 5), ("2026-04", "h1", 0), ("2026-04", "h2", 2), ("2026-05", "h1", 1),
-                        ("2026-06", "h1", 3), ("2026-06", "h3", 0)]:
+                        ("2026-06", "h1", 3), ("2026-06", "h3", 0), ("2026-06", "h4", 1)]:
         b.append((m, "h", mem, 10.0))
         u.append((m, "h", mem, 1, 0, 0, hot))
     return {"groups": groups_of("u", "h"), "billing": billing_of(b), "usage": usage_of(u)}
@@ -342,7 +342,7 @@ def test_groups_without_active_lines_in_m_are_not_scored(a):
 def test_a_month_does_not_depend_on_other_months_or_groups(tmp_path, con, a):
     alone = build(tmp_path / "data", con, membership_tables(), [M], parquet=False)
     together = a[a.group_id.isin(set(alone.group_id)) & (a.month == M)].reset_index(drop=True)
-    # only months_to_contract_end differs in meaning between the sets (no contract_end in either): null.
+    # the same rows whether built alone for M or among other groups and months.
     assert_frame_equal(together, alone)
 
 
@@ -375,8 +375,8 @@ def test_forwarding_thresholds_are_settings(tmp_path, con, settings, fwd, offnet
 
 
 def test_competitor_hotline_window_includes_lines_that_left(a):
-    # M window 2026-04..06: 0 + 2 + 1 + 3 = 6 calls; lines with >= 1: h2 (left after 04) and h1 -> 2.
-    check(a, "h", M, competitor_hotline_calls_3m=6, competitor_hotline_lines_3m=2)
+    # M window 2026-04..06: 0 + 2 + 1 + 3 + 0 + 1 = 7 calls; lines with >= 1: h2 (left after 04), h1, h4 -> 3.
+    check(a, "h", M, competitor_hotline_calls_3m=7, competitor_hotline_lines_3m=3)
     # 2026-05 window 03..05: 5 + 0 + 2 + 1 = 8 calls; lines h1, h2 -> 2 (h1 counted once).
     check(a, "h", "2026-05", competitor_hotline_calls_3m=8, competitor_hotline_lines_3m=2)
     check(a, "u", M, competitor_hotline_calls_3m=0, competitor_hotline_lines_3m=0)

@@ -57,7 +57,7 @@ def test_spark_equals_duckdb_on_the_sample(spark, sample_frames):
     last = max(parse_month(m) for m in sample_frames["billing"]["month"].unique())
     months = [last - 2, last - 1, last]
     duck = build_signals(sample_frames, months, engine="duckdb")
-    assert_same(duck, build_signals(sample_frames, months, con=spark))
+    assert_same(duck, build_signals(sample_frames, months, engine="spark", con=spark))
     # the sample exercises the nullable inputs that Spark reads differently (NaN vs null).
     assert sample_frames["billing"]["plan_fee"].isna().any()
 
@@ -69,4 +69,4 @@ def test_spark_equals_duckdb_on_the_hand_made_edge_cases(spark, tmp_path):
     frames = load_dataset(write_tables(tmp_path / "data", {"usage": no_usage(), **tables})).tables
     months = [parse_month(m) for m in ("2026-05", "2026-06", "2026-07")]
     duck = build_signals(frames, months, engine="duckdb")
-    assert_same(duck, build_signals(frames, months, con=spark))
+    assert_same(duck, build_signals(frames, months, engine="spark", con=spark))
