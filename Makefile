@@ -54,4 +54,4 @@ benchmark-public: install ## public data (Cell2Cell, IBM Telco): churnkit LightG
 bench-features: install ## time the signal builder against one DuckDB scan, 200,000 groups x 12 months
 	$(PY) benchmarks/bench_features.py $(BENCH_FEATURES_ARGS)
 
-bench: bench-features ## run the benchmarks (results in benchmarks/results/)
+bench: bench-features bench-score ## run the benchmarks (results in benchmarks/results/)
