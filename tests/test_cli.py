@@ -56,3 +56,18 @@ def test_features_needs_exactly_one_month_option():
     result = runner.invoke(app, ["features", "--data", str(SAMPLE)])
     assert result.exit_code == 2
     assert "exactly one of --month" in result.output
+
+
+def test_messages_with_brackets_are_printed_whole(tmp_path):
+    """Rich markup must not eat parts of a message such as ['plan_fee'] lists."""
+    from conftest import tiny_tables, write_tables
+
+    tables = tiny_tables()
+    root = write_tables(tmp_path / "d", {k: v for k, v in tables.items() if k != "billing"})
+    (root / "billing").mkdir()
+    first, second = tables["billing"].iloc[:3], tables["billing"].iloc[3:].drop(columns=["plan_fee"])
+    first.to_parquet(root / "billing" / "a.parquet", index=False)
+    second.to_parquet(root / "billing" / "b.parquet", index=False)
+    result = runner.invoke(app, ["validate", str(root)], terminal_width=400)
+    assert result.exit_code == 3
+    assert "['plan_fee']" in result.output

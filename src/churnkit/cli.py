@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from churnkit import __version__
@@ -33,9 +34,9 @@ def guarded(func):
             problems = getattr(exc, "problems", None)
             if problems and len(problems) > 1:
                 for problem in problems:
-                    err.print(f"[red]error:[/red] {problem}", markup=True, highlight=False, soft_wrap=True)
+                    err.print(f"[red]error:[/red] {escape(str(problem))}", markup=True, highlight=False, soft_wrap=True)
             else:
-                err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+                err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -56,7 +57,7 @@ def main(
 
 def _warn(messages: list[str]) -> None:
     for message in messages:
-        err.print(f"[yellow]warning:[/yellow] {message}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/yellow] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
 
 
 @app.command()
