@@ -45,3 +45,22 @@ def test_profile_columns_join_the_signals(tiny_dir):
     frame = build_features(load_dataset(tiny_dir), [parse_month("2026-01")]).set_index("group_id")
     assert frame.loc["510100000000000001", "value_tier"] == "A"
     assert frame["industry"].isna().all()  # absent from groups: present, empty
+
+
+def test_window_over_monthly_files_with_date_months(tmp_path):
+    """Monthly parquet files whose month is a first-of-month date: the window reads them the same."""
+    tables = tiny_tables()
+    tables["groups"]["opened"] = None
+    old = tables["billing"].iloc[[0]].assign(month="2025-06")
+    billing = pd.concat([old, tables["billing"]], ignore_index=True)
+    root = write_tables(tmp_path / "d", {k: v for k, v in tables.items() if k not in ("billing", "usage")})
+    for name, frame in (("billing", billing), ("usage", tables["usage"])):
+        (root / name).mkdir()
+        for month, part in frame.groupby("month"):
+            part.assign(month=pd.to_datetime(part["month"] + "-01").dt.date).to_parquet(root / name / f"{month}.parquet", index=False)
+    month = parse_month("2026-03")
+    windowed = load_dataset(root, window=scoring_window(month))
+    assert windowed.coverage == ["2025-06", "2026-01", "2026-02", "2026-03"]
+    got = build_features(windowed, [month]).set_index("group_id")
+    assert got.loc["510100000000000001", "tenure_months"] == 9
+    pd.testing.assert_frame_equal(got, build_features(load_dataset(root), [month]).set_index("group_id"))

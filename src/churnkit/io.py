@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from churnkit.errors import DataError, StorageError, UsageError
@@ -112,28 +113,48 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
 @dataclass
 class MonthWindow:
     """Keep only rows whose ``month`` lies in ``first..last`` ('YYYY-MM', inclusive) while reading,
-    and note, over all rows, each group's first month and the months present. Rows whose month
-    cannot be read are kept, so that validation reports them."""
+    and note, over all rows, the months present and (``track_groups``) each group's first month.
+    Rows whose month cannot be read are kept, so that validation reports them."""
 
     first: str
     last: str
-    first_month: dict[str, str] = field(default_factory=dict)  # group_id -> first month in the data
+    track_groups: bool = False
     seen: set[str] = field(default_factory=set)  # every month present in the data
+    _firsts: list[pd.DataFrame] = field(default_factory=list, repr=False)
 
     def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
         if "month" not in frame.columns or frame.empty:
             return frame
-        text = frame["month"].astype("string").str.strip().str[:7]
-        valid = text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).astype(bool)
-        self.seen.update(text[valid].unique())
-        if "group_id" in frame.columns:
-            ids = frame.loc[valid, "group_id"].astype("string")
-            firsts = text[valid].groupby(ids.to_numpy(), sort=False).min()
-            for gid, month in firsts.items():
-                if month < self.first_month.get(gid, "9999-99"):
-                    self.first_month[gid] = month
-        keep = ~valid | ((text >= self.first) & (text <= self.last)).fillna(False).astype(bool)
-        return frame.loc[keep.to_numpy()].reset_index(drop=True)
+        codes, uniques = pd.factorize(frame["month"])  # a file holds a handful of distinct months
+        texts = [_month7(u) for u in uniques]
+        self.seen.update(t for t in texts if t)
+        valid = np.array([t is not None for t in texts] + [False])[codes]
+        inside = np.array([t is not None and self.first <= t <= self.last for t in texts] + [False])[codes]
+        if self.track_groups and "group_id" in frame.columns:
+            month = np.array([t or "" for t in texts] + [""], dtype=object)[codes]
+            pairs = pd.DataFrame({"group_id": frame["group_id"].to_numpy()[valid], "month": month[valid]})
+            self._firsts.append(pairs.groupby("group_id", sort=False)["month"].min().reset_index())
+        keep = ~valid | inside
+        return frame if keep.all() else frame.loc[keep].reset_index(drop=True)
+
+    def first_months(self) -> pd.DataFrame:
+        """Each group's first month over all rows read (group_id, first_month)."""
+        if not self._firsts:
+            return pd.DataFrame({"group_id": pd.Series([], dtype="string"), "first_month": pd.Series([], dtype="string")})
+        both = pd.concat(self._firsts, ignore_index=True)
+        both["group_id"] = both["group_id"].astype("string")
+        first = both.groupby("group_id", sort=True)["month"].min()
+        return pd.DataFrame({"group_id": first.index.astype("string"), "first_month": first.to_numpy().astype(str)}).astype(
+            {"first_month": "string"})
+
+
+def _month7(value) -> str | None:
+    """'YYYY-MM' of a month text, a date or a timestamp; None when it is not one."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()[:7]
+    ok = len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12
+    return text if ok else None
 
 
 def read_table(data_dir: Path, name: str, encoding: str | None = None, window: MonthWindow | None = None) -> pd.DataFrame | None:
@@ -196,12 +217,23 @@ def _read_parquet_folder(data_dir: Path, name: str, files: list[Path], window: M
 
 
 def _window_arrow(table: pa.Table, window: MonthWindow) -> pa.Table:
-    """MonthWindow.apply on the two columns it reads only, then the kept rows of the Arrow table."""
-    cols = ["month", "group_id"] if "group_id" in table.column_names else ["month"]
-    probe = table.select(cols).to_pandas()
-    probe["__row__"] = np.arange(len(probe))
-    kept = window.apply(probe)["__row__"].to_numpy()
-    return table if len(kept) == table.num_rows else table.take(pa.array(kept))
+    """MonthWindow.apply in Arrow: a monthly file holds one or a few distinct months."""
+    month = table.column("month")
+    texts = {u: _month7(u) for u in pc.unique(month).to_pylist() if u is not None}
+    window.seen.update(t for t in texts.values() if t)
+    valid = [u for u, t in texts.items() if t]
+    inside = [u for u, t in texts.items() if t and window.first <= t <= window.last]
+    if window.track_groups and "group_id" in table.column_names:
+        for value in valid:
+            rows = table.filter(pc.equal(month, pa.scalar(value, month.type)))
+            ids = pc.unique(rows.column("group_id")).to_pandas()
+            window._firsts.append(pd.DataFrame({"group_id": ids.astype("string"), "month": texts[value]}))
+    if len(inside) == len(texts) and month.null_count == 0:
+        return table
+    value_set = pa.array(valid, type=month.type) if valid else pa.array([], type=month.type)
+    keep = pc.or_kleene(pc.invert(pc.is_in(month, value_set=value_set)),
+                        pc.is_in(month, value_set=pa.array(inside, type=month.type)))
+    return table.filter(pc.fill_null(keep, True))
 
 
 # ---------------------------------------------------------------------------------------- output

@@ -13,6 +13,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -279,15 +280,20 @@ def _read_and_type(data_dir: Path, spec: TableSpec, encoding: str | None, proble
 
 
 def _line_month_keys(rows: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray:
-    """For each (month, member_id) of ``rows``: whether it occurs in ``reference`` (integer keys, no string pairs)."""
-    ref_members, members = pd.factorize(reference["member_id"])
-    ref_months, months = pd.factorize(reference["month"])
-    row_members = pd.Index(members).get_indexer(rows["member_id"])
-    row_months = pd.Index(months).get_indexer(rows["month"])
-    width = len(members) + 1
-    ref_keys = ref_months.astype(np.int64) * width + ref_members
-    row_keys = np.where((row_members < 0) | (row_months < 0), -1, row_months.astype(np.int64) * width + row_members)
-    return np.isin(row_keys, ref_keys)
+    """For each (month, member_id) of ``rows``: whether it occurs in ``reference`` (a DuckDB anti-join:
+    hashing tens of millions of line ids is what DuckDB does fast)."""
+    con = duckdb.connect()
+    try:
+        con.register("r", pd.DataFrame({"month": rows["month"], "member_id": rows["member_id"], "row": np.arange(len(rows))}))
+        con.register("b", reference[["month", "member_id"]])
+        missing = con.execute(
+            "SELECT row FROM r ANTI JOIN b ON r.month::VARCHAR = b.month::VARCHAR AND r.member_id = b.member_id"
+        ).fetchnumpy()["row"]
+    finally:
+        con.close()
+    found = np.ones(len(rows), dtype=bool)
+    found[np.asarray(missing, dtype=np.int64)] = False
+    return found
 
 
 def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem], last_month: str | None = None) -> None:
@@ -357,7 +363,8 @@ def load_dataset(data_dir: Path, encoding: str | None = None, window: tuple[int,
     tables = {}
     scope = None
     if window is not None:
-        scope = {name: MonthWindow(format_month(window[0]), format_month(window[1])) for name in ("billing", "usage")}
+        scope = {name: MonthWindow(format_month(window[0]), format_month(window[1]), track_groups=name == "billing")
+                 for name in ("billing", "usage")}
     for spec in TABLES.values():
         frame = _read_and_type(data_dir, spec, encoding, problems, warnings, scope.get(spec.name) if scope else None)
         if frame is not None:
@@ -373,8 +380,7 @@ def load_dataset(data_dir: Path, encoding: str | None = None, window: tuple[int,
                         "(no contracts table); for past months it may show later renewals")
     if scope is None:
         return Dataset(data_dir, tables, warnings)
-    first = pd.DataFrame({"group_id": pd.array(list(scope["billing"].first_month), dtype=TEXT),
-                          "first_month": pd.array(list(scope["billing"].first_month.values()), dtype=TEXT)})
+    first = scope["billing"].first_months()
     return Dataset(data_dir, tables, warnings, (scope["billing"].first, scope["billing"].last), first,
                    sorted(scope["billing"].seen))
 
