@@ -66,6 +66,7 @@ def normalise(name: str, t: ibis.Table) -> ibis.Table:
     raise KeyError(name)
 
 
+REQUIRED = ("groups", "billing", "usage")
 EMPTY = {
     "addons": {"group_id": "string", "mi": "int64", "action": "string"},
     "complaints": {"group_id": "string", "mi": "int64", "category": "string"},
@@ -93,18 +94,18 @@ def _memtable(frame: pd.DataFrame, categories: bool = True) -> ibis.Table:
 
 
 def from_frames(frames: dict[str, pd.DataFrame], categories: bool = True) -> dict[str, ibis.Table | None]:
-    """Normalised Ibis tables from validated pandas frames (None for an absent contracts table)."""
+    """Normalised Ibis tables from validated pandas frames. An absent or empty optional event or
+    churn table becomes an empty table; an absent or empty contracts table is None (the signals
+    then read groups.contract_end)."""
     out: dict[str, ibis.Table | None] = {}
     for name in TABLES:
         frame = frames.get(name)
-        if frame is None or len(frame) == 0:
-            out[name] = None if name in ("contracts",) else (_empty(name) if name in EMPTY else None)
-            if out[name] is None and name in ("groups", "billing", "usage"):
-                if frame is None:
-                    raise DataError(f"table {name!r} is required")
-                out[name] = normalise(name, _memtable(frame, categories))
-            continue
-        out[name] = normalise(name, _memtable(frame, categories))
+        if frame is not None and (len(frame) or name in REQUIRED):
+            out[name] = normalise(name, _memtable(frame, categories))
+        elif name in REQUIRED:
+            raise DataError(f"table {name!r} is required")
+        else:
+            out[name] = _empty(name) if name in EMPTY else None
     first = frames.get("first_active")  # each group's first active month, when billing holds a window only
     if first is not None:
         out["first_active"] = normalise("first_active", _memtable(first, categories))
@@ -122,7 +123,7 @@ def scan_parquet(con, data_dir: Path) -> dict[str, ibis.Table | None]:
         elif folder.is_dir():
             source = str(folder / "*.parquet")
         else:
-            if name in ("groups", "billing", "usage"):
+            if name in REQUIRED:
                 raise DataError(f"{data_dir}: table {name!r} has no parquet file")
             out[name] = _empty(name) if name in EMPTY else None
             continue
