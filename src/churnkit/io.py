@@ -205,12 +205,14 @@ def _read_parquet_folder(data_dir: Path, name: str, files: list[Path], window: M
         sources.append(np.full(table.num_rows, len(sources), dtype=np.int32))
     try:
         merged = pa.concat_tables(tables, promote_options="permissive")
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise DataError(f"{data_dir / name}: the files of table {name!r} disagree on column types ({str(exc).splitlines()[0]}); "
-                        "export them with the same types") from None
-    del tables
-    frame = merged.to_pandas(split_blocks=True, self_destruct=True)  # frees Arrow buffers as it goes
-    del merged
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # the files disagree on a column's type (say text in one month): join them as pandas
+        # objects, so that validation names the offending rows and file
+        frame = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+    else:
+        del tables
+        frame = merged.to_pandas(split_blocks=True, self_destruct=True)  # frees Arrow buffers as it goes
+        del merged
     labels = [str(p.relative_to(data_dir)) if p.is_relative_to(data_dir) else str(p) for p in files]
     frame[SOURCE_COLUMN] = pd.Categorical.from_codes(np.concatenate(sources), labels)
     return frame
