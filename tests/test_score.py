@@ -121,3 +121,12 @@ def test_scoring_reads_only_its_window_and_gives_the_same_file(scored, sim_dir, 
     assert windowed.coverage == full.months
     score(full, parse_month(MONTH), trained_bundle, tmp_path / "full.csv")
     assert (tmp_path / "full.csv").read_bytes() == out.read_bytes()
+
+
+def test_latest_month_scores_the_last_billing_month(scored, sim_dir, trained_bundle, tmp_path):
+    out, _ = scored
+    latest = tmp_path / "latest.csv"
+    result = runner.invoke(app, ["score", "--data", str(sim_dir), "--month", "latest", "--model", str(trained_bundle),
+                                 "--out", str(latest)])
+    assert result.exit_code == 0, result.output
+    assert latest.read_bytes() == out.read_bytes()  # MONTH is the last month of sim_dir

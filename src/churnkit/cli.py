@@ -188,16 +188,21 @@ def score(
 ) -> None:
     """Score every group for a month: risk, reasons, retention script and action, in a CSV for Excel."""
     from churnkit.months import parse_month
+    from churnkit.errors import DataError
     from churnkit.features import scoring_window
+    from churnkit.io import latest_month
     from churnkit.score import score as run
     from churnkit.validate import load_dataset
 
-    wanted = None if month == "latest" else parse_month(month)
+    if month == "latest":
+        if not Path(data).is_dir():
+            raise DataError(f"{data}: no such data directory; pass the folder holding groups, billing and usage")
+        month = latest_month(data, "billing", encoding)
+        if month is None:
+            raise DataError(f"{data}: billing holds no readable month for --month latest; run `churnkit validate {data}`")
+    wanted = parse_month(month)
     with out.status("loading and validating the data") as status:
-        dataset = load_dataset(data, encoding=encoding, window=scoring_window(wanted) if wanted is not None else None)
-        if wanted is None:
-            wanted = parse_month(dataset.months[-1])
-            month = dataset.months[-1]
+        dataset = load_dataset(data, encoding=encoding, window=scoring_window(wanted))
         result = run(dataset, wanted, model=model, out=out_file, lang=lang, playbook=playbook, engine=engine,
                      progress=lambda m: status.update(m))
     _warn(dataset.warnings)

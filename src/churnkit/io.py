@@ -157,6 +157,22 @@ def _month7(value) -> str | None:
     return text if ok else None
 
 
+def latest_month(data_dir: Path, name: str = "billing", encoding: str | None = None) -> str | None:
+    """The last 'YYYY-MM' in table ``name``'s month column, reading that column only."""
+    window = MonthWindow("0000-00", "0000-00")
+    for path in table_files(data_dir, name):
+        if path.suffix.lower() == ".parquet":
+            try:
+                months = pq.read_table(path, columns=["month"])
+            except (pa.ArrowInvalid, KeyError, OSError):
+                months = None
+            if months is not None:
+                _window_arrow(months, window)
+                continue
+        window.apply(read_file(path, encoding))
+    return max(window.seen) if window.seen else None
+
+
 def read_table(data_dir: Path, name: str, encoding: str | None = None, window: MonthWindow | None = None) -> pd.DataFrame | None:
     """All files of table ``name`` as one frame with a ``__source__`` column naming each row's file;
     None when the table is absent. With a ``window``, only the rows of its months are kept."""
