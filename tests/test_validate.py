@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from churnkit.errors import DataError, StorageError
-from churnkit.validate import ValidationFailed, load_dataset, summarise
+from churnkit.survey import summarise
+from churnkit.validate import ValidationFailed, load_dataset
 
 from conftest import tiny_tables, write_tables
 

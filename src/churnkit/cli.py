@@ -65,13 +65,14 @@ def _warn(messages: list[str]) -> None:
 def validate(
     data_dir: Annotated[Path, typer.Argument(help="Data directory (groups, billing, usage, ...).")],
     encoding: Encoding = None,
+    chunk_months: Annotated[int, typer.Option("--chunk-months", help="Months of billing and usage held in memory at once.")] = 3,
 ) -> None:
     """Check a data directory against the data contract; list every problem at once."""
-    from churnkit.validate import load_dataset, summarise
+    from churnkit.survey import survey
 
-    dataset = load_dataset(data_dir, encoding=encoding)
-    _warn(dataset.warnings)
-    summary = summarise(dataset)
+    result = survey(data_dir, encoding=encoding, chunk_months=chunk_months)
+    _warn(result.warnings)
+    summary = result.summary
     table = Table(title=f"{data_dir}: valid (data contract v1)")
     for column in summary.columns:
         table.add_column(column, justify="right" if column in ("rows", "groups", "months") else "left")

@@ -159,6 +159,12 @@ def _month7(value) -> str | None:
 
 def latest_month(data_dir: Path, name: str = "billing", encoding: str | None = None) -> str | None:
     """The last 'YYYY-MM' in table ``name``'s month column, reading that column only."""
+    months = table_months(data_dir, name, encoding)
+    return months[-1] if months else None
+
+
+def table_months(data_dir: Path, name: str, encoding: str | None = None) -> list[str]:
+    """The distinct readable months ('YYYY-MM') of table ``name``, reading its month column only."""
     window = MonthWindow("0000-00", "0000-00")
     for path in table_files(data_dir, name):
         if path.suffix.lower() == ".parquet":
@@ -170,7 +176,7 @@ def latest_month(data_dir: Path, name: str = "billing", encoding: str | None = N
                 _window_arrow(months, window)
                 continue
         window.apply(read_file(path, encoding))
-    return max(window.seen) if window.seen else None
+    return sorted(window.seen)
 
 
 def read_table(data_dir: Path, name: str, encoding: str | None = None, window: MonthWindow | None = None) -> pd.DataFrame | None:

@@ -383,23 +383,3 @@ def load_dataset(data_dir: Path, encoding: str | None = None, window: tuple[int,
     first = scope["billing"].first_months()
     return Dataset(data_dir, tables, warnings, (scope["billing"].first, scope["billing"].last), first,
                    sorted(scope["billing"].seen))
-
-
-def summarise(dataset: Dataset) -> pd.DataFrame:
-    """One row per table: rows, groups, months covered and gap months."""
-    rows = []
-    for name, frame in dataset.tables.items():
-        spec = TABLES[name]
-        info = {"table": name, "rows": len(frame), "groups": frame["group_id"].nunique() if "group_id" in frame else None}
-        months = None
-        if spec.date_column == "month":
-            months = sorted(frame["month"].dropna().unique())
-        elif spec.date_column == "date" and len(frame):
-            months = sorted(frame["date"].dropna().dt.strftime("%Y-%m").unique())
-        if months:
-            idx = [int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months]
-            gaps = sorted(set(range(idx[0], idx[-1] + 1)) - set(idx))
-            info.update(first=months[0], last=months[-1], months=str(len(months)),
-                        gaps=", ".join(format_month(g) for g in gaps) if gaps else "")
-        rows.append(info)
-    return pd.DataFrame(rows)
