@@ -46,7 +46,8 @@ from churnkit.model.split import out_of_time_split
 from churnkit.model.tracking import MODEL_NAME
 from churnkit.model.train import train
 from churnkit.months import parse_month
-from churnkit.validate import load_dataset, summarise
+from churnkit.survey import summarise
+from churnkit.validate import load_dataset
 
 # %matplotlib inline
 
