@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # LightGBM's OpenMP threads spin otherwise on a busy machine
-
 import hashlib
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import MODEL_SIM
 from typer.testing import CliRunner
 
 from churnkit.cli import app
@@ -30,35 +26,21 @@ from churnkit.validate import load_dataset
 
 pytestmark = pytest.mark.slow
 
-#: 2,000 groups x 20 months: about 100 churners in the two test months, enough for the model's
-#: lead over the rule baseline to show; 17 usable months at horizon 3 (9 train, 2 valid, 2 test).
-SIM = {"groups": 2000, "months": 20, "start": "2024-11", "seed": 7}
 
 
-def simulated_data(tmp_path_factory) -> Path:
-    """The simulated data directory, written once per test session (shared by the model test modules)."""
-    root = tmp_path_factory.getbasetemp() / "churnkit-sim-{groups}x{months}-{start}-seed{seed}".format(**SIM)
-    done = root.with_name(root.name + ".done")
-    if not done.exists():
-        simulate(root, **SIM)
-        done.touch()
-    return root
 
 
-@pytest.fixture(scope="session")
-def sim_dir(tmp_path_factory) -> Path:
-    return simulated_data(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def trained(sim_dir, tmp_path_factory):
+def trained(model_sim_dir, tmp_path_factory):
     """`churnkit train --no-track` run once, in an empty working directory."""
     work = tmp_path_factory.mktemp("train-cli")
     out = work / "models" / "latest"
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(work)
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        result = CliRunner().invoke(app, ["train", "--data", str(sim_dir), "--out", str(out), "--no-track"])
+        result = CliRunner().invoke(app, ["train", "--data", str(model_sim_dir), "--out", str(out), "--no-track"])
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8")) if (out / MANIFEST).exists() else None
     return result, out, manifest, work
 
@@ -106,7 +88,7 @@ def test_manifest_records_horizon_months_and_calibration(trained):
     assert calibration["method"] == "platt"
     assert calibration["a"] > 0  # probability increases with the raw score
     # groups scored at some snapshot (a few churn before the first one or open after the last)
-    assert 0.9 * SIM["groups"] < manifest["data"]["groups"] <= SIM["groups"]
+    assert 0.9 * MODEL_SIM["groups"] < manifest["data"]["groups"] <= MODEL_SIM["groups"]
     assert manifest["data"]["months"] == "2024-11..2026-03"
     assert 1 <= manifest["best_iteration"] <= manifest["settings"]["n_estimators"]
 
@@ -126,10 +108,10 @@ def test_probabilities_are_calibrated_on_the_test_months(trained):
     assert manifest["metrics"]["model"]["ece"] < 0.05
 
 
-def test_manifest_metrics_are_those_of_the_saved_model(trained, sim_dir):
+def test_manifest_metrics_are_those_of_the_saved_model(trained, model_sim_dir):
     """Re-score the test months with the bundle on disk: the same numbers as in the manifest."""
     _, out, manifest, _ = trained
-    dataset = load_dataset(sim_dir)
+    dataset = load_dataset(model_sim_dir)
     test = build_features(dataset, [parse_month(m) for m in manifest["months"]["test"]])
     y = labels(test, dataset.get("churn"), manifest["horizon"]).to_numpy()
     bundle = load_bundle(out)

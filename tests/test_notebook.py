@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # LightGBM's OpenMP threads spin otherwise on a busy machine
-
 import json
-import shutil
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
+from conftest import fresh_store
 from nbclient import NotebookClient
-
-from churnkit.simulate import simulate
 
 pytestmark = pytest.mark.slow
 
@@ -24,37 +18,12 @@ NOTEBOOK = ROOT / "notebooks" / "retrain.ipynb"
 SCRIPT = ROOT / "notebooks" / "retrain.py"
 SAMPLE = ROOT / "data" / "sample"
 
-#: the same simulated operator as test_model_train (written once per session, shared)
-SIM = {"groups": 2000, "months": 20, "start": "2024-11", "seed": 7}
 
 
-def simulated_data(tmp_path_factory) -> Path:
-    root = tmp_path_factory.getbasetemp() / "churnkit-sim-{groups}x{months}-{start}-seed{seed}".format(**SIM)
-    done = root.with_name(root.name + ".done")
-    if not done.exists():
-        simulate(root, **SIM)
-        done.touch()
-    return root
 
 
-def fresh_store(tmp_path_factory, path: Path) -> Path:
-    """A new, empty MLflow sqlite store at ``path``: a copy of one migrated once per session
-    (creating the schema is most of MLflow's start-up time)."""
-    template = tmp_path_factory.getbasetemp() / "mlflow-empty.db"
-    if not template.exists():
-        from mlflow import MlflowClient
-
-        making = template.with_name("mlflow-empty.making.db")
-        MlflowClient(tracking_uri=f"sqlite:///{making}").search_experiments()
-        making.rename(template)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(template, path)
-    return path
 
 
-@pytest.fixture(scope="session")
-def sim_dir(tmp_path_factory) -> Path:
-    return simulated_data(tmp_path_factory)
 
 
 def test_notebook_and_script_are_in_sync():
@@ -70,9 +39,9 @@ def test_notebook_is_committed_without_outputs():
             assert cell["outputs"] == [] and cell["execution_count"] is None
 
 
-def test_notebook_runs_top_to_bottom(sim_dir, tmp_path, tmp_path_factory, monkeypatch):
+def test_notebook_runs_top_to_bottom(model_sim_dir, tmp_path, tmp_path_factory, monkeypatch):
     # the committed sample when there is one, else the simulated operator of this session
-    data = SAMPLE if (SAMPLE / "groups.parquet").exists() or (SAMPLE / "groups.csv").exists() else sim_dir
+    data = SAMPLE if (SAMPLE / "groups.parquet").exists() or (SAMPLE / "groups.csv").exists() else model_sim_dir
     work = tmp_path / "work"
     work.mkdir()
     store = fresh_store(tmp_path_factory, tmp_path / "mlflow.db")

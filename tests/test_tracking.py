@@ -4,14 +4,11 @@ and which store is used (explicit uri, then $MLFLOW_TRACKING_URI, then ./mlflow.
 from __future__ import annotations
 
 import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # LightGBM's OpenMP threads spin otherwise on a busy machine
-
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import fresh_store
 
 from churnkit.features import build_features
 from churnkit.model import lgbm
@@ -19,49 +16,23 @@ from churnkit.model.bundle import load_bundle
 from churnkit.model.tracking import DEFAULT_URI, EXPERIMENT, MODEL_NAME, tracking_uri
 from churnkit.model.train import train
 from churnkit.months import parse_month
-from churnkit.simulate import simulate
 from churnkit.validate import load_dataset
 
 pytestmark = pytest.mark.slow
 
-#: the same simulated operator as test_model_train (written once per session, shared)
-SIM = {"groups": 2000, "months": 20, "start": "2024-11", "seed": 7}
 PNG = b"\x89PNG\r\n\x1a\n"
 ONE_THREAD = lgbm.ModelSettings(threads=1)  # the default model, without OpenMP threads competing on a busy machine
 
 
-def simulated_data(tmp_path_factory) -> Path:
-    root = tmp_path_factory.getbasetemp() / "churnkit-sim-{groups}x{months}-{start}-seed{seed}".format(**SIM)
-    done = root.with_name(root.name + ".done")
-    if not done.exists():
-        simulate(root, **SIM)
-        done.touch()
-    return root
 
 
-def fresh_store(tmp_path_factory, path: Path) -> Path:
-    """A new, empty MLflow sqlite store at ``path``: a copy of one migrated once per session
-    (creating the schema is most of MLflow's start-up time)."""
-    template = tmp_path_factory.getbasetemp() / "mlflow-empty.db"
-    if not template.exists():
-        from mlflow import MlflowClient
-
-        making = template.with_name("mlflow-empty.making.db")
-        MlflowClient(tracking_uri=f"sqlite:///{making}").search_experiments()
-        making.rename(template)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(template, path)
-    return path
 
 
-@pytest.fixture(scope="session")
-def sim_dir(tmp_path_factory) -> Path:
-    return simulated_data(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def dataset(sim_dir):
-    return load_dataset(sim_dir)
+def dataset(model_sim_dir):
+    return load_dataset(model_sim_dir)
 
 
 def sqlite_uri(path: Path) -> str:
