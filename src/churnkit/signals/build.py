@@ -33,8 +33,10 @@ def connect(engine: str = "duckdb"):
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", "8")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate()
         )
+        session.sparkContext.setLogLevel("ERROR")
         return ibis.pyspark.connect(session)
     raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
