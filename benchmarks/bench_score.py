@@ -27,13 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def province_dir(groups: int, months: int) -> Path:
-    from churnkit.simulate import simulate
+    """The province-scale set of `make bench-features`, generated once (same folder, same seed)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_features import ensure_data
 
-    path = ROOT / "benchmarks" / "data" / f"province-{groups}x{months}"
-    if not (path / "groups.parquet").exists():
-        print(f"generating {path} (once) ...", flush=True)
-        simulate(path, groups=groups, months=months, start="2025-11", seed=42)
-    return path
+    return ensure_data(groups, months, start="2025-01", seed=1)
 
 
 def capacity_table(sample, province_features):
