@@ -111,3 +111,23 @@ def fresh_store(tmp_path_factory, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, path)
     return path
+
+
+SAMPLE_GROUPS = 400  # groups of the sample compared in the engine and point-in-time tests: keeps Spark to seconds
+
+
+@pytest.fixture(scope="session")
+def sample_subset(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """Validated tables of the committed sample's first SAMPLE_GROUPS groups (all their rows, every
+    month), or of a small simulated set when the sample is absent. Loaded once per session."""
+    from churnkit.validate import load_dataset
+
+    if (SAMPLE / "billing").exists() or (SAMPLE / "billing.parquet").exists():
+        frames = load_dataset(SAMPLE).tables
+        keep = set(sorted(frames["groups"]["group_id"])[:SAMPLE_GROUPS])
+        return {name: frame[frame["group_id"].isin(keep)].reset_index(drop=True) for name, frame in frames.items()}
+    from churnkit.simulate import simulate
+
+    root = tmp_path_factory.mktemp("sim-small") / "data"
+    simulate(root, groups=300, months=14, start="2025-01", seed=1)
+    return load_dataset(root).tables

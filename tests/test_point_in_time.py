@@ -17,11 +17,10 @@ from churnkit.months import format_month, parse_month
 from churnkit.signals.build import build_signals, connect
 from churnkit.validate import load_dataset
 
-from conftest import SAMPLE, write_tables
+from conftest import write_tables
 from test_signals import contract_tables, merge, no_usage, tables_a
 
 M = "2026-06"
-SAMPLE_GROUPS = 400
 
 
 @pytest.fixture(scope="module")
@@ -128,18 +127,11 @@ def cut_raw(tables: dict[str, pd.DataFrame], mi: int) -> dict[str, pd.DataFrame]
     return out
 
 
-@pytest.fixture(scope="module")
-def realistic(tmp_path_factory) -> dict[str, pd.DataFrame]:
-    """The committed sample (its first SAMPLE_GROUPS groups), or a small simulated set without it."""
-    if (SAMPLE / "billing").exists() or (SAMPLE / "billing.parquet").exists():
-        frames = load_dataset(SAMPLE).tables
-        keep = set(sorted(frames["groups"]["group_id"])[:SAMPLE_GROUPS])
-        return {name: frame[frame["group_id"].isin(keep)].reset_index(drop=True) for name, frame in frames.items()}
-    from churnkit.simulate import simulate
 
-    root = tmp_path_factory.mktemp("sim") / "data"
-    simulate(root, groups=300, months=14, start="2025-01", seed=1)
-    return load_dataset(root).tables
+@pytest.fixture(scope="module")
+def realistic(sample_subset) -> dict[str, pd.DataFrame]:
+    return sample_subset
+
 
 
 def test_realistic_data_cut_at_m_gives_the_same_signals(con, realistic):

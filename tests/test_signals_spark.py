@@ -16,13 +16,12 @@ from churnkit.months import parse_month
 from churnkit.signals.build import build_signals, connect
 from churnkit.validate import load_dataset
 
-from conftest import SAMPLE, write_tables
+from conftest import write_tables
 from test_signals import contract_tables, merge, no_usage, tables_a
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None,
                                 reason="Spark needs a Java runtime (no `java` on PATH)")
 
-SAMPLE_GROUPS = 400  # groups of the sample compared (all their rows, every month): keeps Spark to seconds
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +31,11 @@ def spark():
     yield con
 
 
-@pytest.fixture(scope="module")
-def sample_frames(tmp_path_factory) -> dict[str, pd.DataFrame]:
-    """The committed sample (its first SAMPLE_GROUPS groups), or a small simulated set without it."""
-    if (SAMPLE / "billing").exists() or (SAMPLE / "billing.parquet").exists():
-        frames = load_dataset(SAMPLE).tables
-        keep = set(sorted(frames["groups"]["group_id"])[:SAMPLE_GROUPS])
-        return {name: frame[frame["group_id"].isin(keep)].reset_index(drop=True) for name, frame in frames.items()}
-    from churnkit.simulate import simulate
 
-    root = tmp_path_factory.mktemp("sim") / "data"
-    simulate(root, groups=300, months=14, start="2025-01", seed=1)
-    return load_dataset(root).tables
+@pytest.fixture(scope="module")
+def sample_frames(sample_subset) -> dict[str, pd.DataFrame]:
+    return sample_subset
+
 
 
 def assert_same(duck: pd.DataFrame, spark: pd.DataFrame) -> None:

@@ -62,7 +62,8 @@ def build_signals(frames: dict[str, pd.DataFrame], months: list[int], settings: 
                   engine: str = "duckdb", con=None) -> pd.DataFrame:
     """Signals for every scored group and each month index in ``months`` from validated frames."""
     con = con or connect(engine)
-    expr = signal_expr(from_frames(frames, categories=engine == "duckdb"), months, settings)
+    # DuckDB reads pandas categoricals as they are; other backends get them as text
+    expr = signal_expr(from_frames(frames, categories=con.name == "duckdb"), months, settings)
     return _finish(con.execute(expr))
 
 
