@@ -131,3 +131,28 @@ def sample_subset(tmp_path_factory) -> dict[str, pd.DataFrame]:
     root = tmp_path_factory.mktemp("sim-small") / "data"
     simulate(root, groups=300, months=14, start="2025-01", seed=1)
     return load_dataset(root).tables
+
+
+@pytest.fixture(scope="session")
+def sample_bundle(tmp_path_factory) -> Path:
+    """A model bundle trained on the committed sample (no MLflow), as `make demo` trains it."""
+    from churnkit.model.train import train
+    from churnkit.validate import load_dataset
+
+    out = tmp_path_factory.mktemp("sample-model") / "latest"
+    train(load_dataset(SAMPLE), horizon=3, out=out, track=False, n_boot=20)
+    return out
+
+
+@pytest.fixture(scope="session")
+def report_files(sample_bundle, tmp_path_factory) -> tuple[Path, Path]:
+    """The report of the sample's latest month, written by the real command: (html, json)."""
+    from typer.testing import CliRunner
+
+    from churnkit.cli import app
+
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    result = CliRunner().invoke(app, ["report", "--data", str(SAMPLE), "--month", "latest", "--model", str(sample_bundle),
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, out.with_suffix(".json")

@@ -188,19 +188,12 @@ def score(
     engine: Engine = "duckdb",
 ) -> None:
     """Score every group for a month: risk, reasons, retention script and action, in a CSV for Excel."""
-    from churnkit.months import parse_month
-    from churnkit.errors import DataError
     from churnkit.features import scoring_window
-    from churnkit.io import latest_month
+    from churnkit.months import parse_month
     from churnkit.score import score as run
     from churnkit.validate import load_dataset
 
-    if month == "latest":
-        if not Path(data).is_dir():
-            raise DataError(f"{data}: no such data directory; pass the folder holding groups, billing and usage")
-        month = latest_month(data, "billing", encoding)
-        if month is None:
-            raise DataError(f"{data}: billing holds no readable month for --month latest; run `churnkit validate {data}`")
+    month = _resolve_month(data, month, encoding)
     wanted = parse_month(month)
     with out.status("loading and validating the data") as status:
         dataset = load_dataset(data, encoding=encoding, window=scoring_window(wanted))
@@ -219,6 +212,63 @@ def score(
     out.print(f"scored {s['scored']} groups, excluded {s['excluded']}; top-decile expected loss {s['top_decile_expected_loss']:,.0f} yuan; "
               + ", ".join(f"{k} {v}" for k, v in s["actions"].items()))
     out.print(f"wrote {', '.join(map(str, result.paths))}")
+
+
+def _resolve_month(data: Path, month: str, encoding: str | None) -> str:
+    """``latest`` becomes the last month in billing; anything else is returned as given."""
+    from churnkit.errors import DataError
+    from churnkit.io import latest_month
+
+    if month != "latest":
+        return month
+    if not Path(data).is_dir():
+        raise DataError(f"{data}: no such data directory; pass the folder holding groups, billing and usage")
+    found = latest_month(data, "billing", encoding)
+    if found is None:
+        raise DataError(f"{data}: billing holds no readable month for --month latest; run `churnkit validate {data}`")
+    return found
+
+
+@app.command()
+@guarded
+def report(
+    data: Annotated[Path, typer.Option("--data", help="Data directory.")],
+    month: Annotated[str, typer.Option("--month", help="Report month YYYY-MM, or 'latest' for the last month in billing.")],
+    out_file: Annotated[Path, typer.Option("--out", help="HTML file to write (its .json twin goes beside it).")],
+    model: Annotated[Path, typer.Option("--model", help="Model bundle folder.")] = Path("models/latest"),
+    scored: Annotated[Optional[Path], typer.Option("--scored", help="The month's scored CSV from `churnkit score` (else the month is scored).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report: zh or en.")] = "zh",
+    encoding: Encoding = None,
+    engine: Engine = "duckdb",
+) -> None:
+    """Write the monthly report: churn rates, this month's risk, a backtest of earlier warnings, drift."""
+    from churnkit.errors import UsageError
+    from churnkit.families import LANGS
+    from churnkit.model.bundle import load_bundle
+    from churnkit.months import parse_month
+    from churnkit.report.build import data_window, report as run
+    from churnkit.validate import load_dataset
+
+    if lang not in LANGS:
+        raise UsageError(f"--lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    if Path(out_file).suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out {out_file}: the report is an .html file (its .json twin is written beside it)")
+    wanted = parse_month(_resolve_month(data, month, encoding))
+    horizon = load_bundle(model).horizon
+    with out.status("loading and validating the data") as status:
+        dataset = load_dataset(data, encoding=encoding, window=data_window(wanted, horizon))
+        result = run(dataset, wanted, model=model, out=out_file, scored=scored, lang=lang, engine=engine,
+                     progress=lambda m: status.update(m))
+    _warn(dataset.warnings)
+    f = result.figures
+    last = f["churn_rates"][-1] if f["churn_rates"] else None
+    held = [b for b in f["backtest"] if not b["in_sample"]]
+    out.print(f"{f['month']}: " + (f"{last['groups_churned']} of {last['groups_at_start']} groups left "
+              f"(absolute {last['absolute_churn_rate']:.2%}, relative {last['relative_churn_rate'] or 0:.2%}); " if last else "")
+              + f"{f['risk']['scored']} scored, expected yearly loss {f['risk']['expected_loss_total']:,.0f} yuan; "
+              + f"{len(f['backtest'])} months backtested ({len(held)} held out); "
+              + (f"{sum(d['psi'] > 0.2 for d in f['drift'])} signals drifted" if f["drift_note"] is None else "no drift reference in the bundle"))
+    out.print(f"wrote {result.html}, {result.json}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -263,6 +263,12 @@ def _window_arrow(table: pa.Table, window: MonthWindow) -> pa.Table:
 # ---------------------------------------------------------------------------------------- output
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(final: Path, commit: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; on success rename it into place atomically.
@@ -276,6 +282,7 @@ def atomic_path(final: Path, commit: bool = True) -> Iterator[Path]:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the mode open() would give
         os.close(fd)
     except OSError as exc:
         raise StorageError(f"{final}: cannot write ({exc.strerror or exc}); check the folder and free space") from None

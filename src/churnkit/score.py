@@ -22,14 +22,12 @@ from churnkit.model import lgbm
 from churnkit.model.bundle import Bundle, load_bundle
 from churnkit.months import format_month
 from churnkit.output import SCORED_COLUMNS, round_numbers, write_scored
-from churnkit.playbook import load_playbook
+from churnkit.playbook import Playbook, load_playbook
 from churnkit.policy import ValuePolicy
 from churnkit.population import population
 from churnkit.reasons import reason_text
 from churnkit.signals.registry import Settings
 from churnkit.validate import Dataset
-
-
 
 
 @dataclass
@@ -61,22 +59,27 @@ def predict(bundle: Bundle, features: pd.DataFrame) -> tuple[np.ndarray, pd.Data
     return prob, impacts, base
 
 
-def score(dataset: Dataset, month: int, model: Path, out: Path, lang: str = "zh", playbook: Path | None = None,
-          policy: ValuePolicy | None = None, engine: str = "duckdb", progress=None) -> ScoreResult:
-    """Score month ``month`` and write the scored file to ``out`` (CSV) with its twins."""
+def probability(bundle: Bundle, features: pd.DataFrame) -> np.ndarray:
+    """Calibrated churn probabilities only (no explanation), e.g. for backtests."""
+    return bundle.calibrator(lgbm.raw_score(bundle.booster, lgbm.matrix(features, bundle.features, bundle.levels)))
+
+
+def score_month(dataset: Dataset, month: int, bundle: Bundle, lang: str = "zh", book: Playbook | None = None,
+                policy: ValuePolicy | None = None, engine: str = "duckdb", features: pd.DataFrame | None = None,
+                progress=None) -> ScoreResult:
+    """Score month ``month`` in memory: the scored table (contract columns, then base_probability and
+    impact_<family>) and the excluded groups. ``features`` may be passed when already built for ``month``."""
     if lang not in LANGS:
         raise UsageError(f"--lang must be one of {', '.join(LANGS)}, not {lang!r}")
-    if Path(out).suffix.lower() != ".csv":
-        raise UsageError(f"--out {out}: the scored file is a .csv (its parquet twin is written beside it)")
     step = progress or (lambda message: None)
     policy = policy or ValuePolicy()
-    bundle = load_bundle(model)
-    book = load_playbook(playbook)
+    book = book or load_playbook(None)
     check_month(dataset, month)
     step("building the signals")
     signal_settings = Settings(**bundle.manifest.get("signal_settings", {}))
     scored_ids, excluded = population(dataset, month)
-    features = build_features(dataset, [month], signal_settings, engine=engine) if len(scored_ids) else None
+    if features is None and len(scored_ids):
+        features = build_features(dataset, [month], signal_settings, engine=engine)
     if features is None or features.empty:
         raise ChurnkitError(f"no group can be scored for {format_month(month)} ({len(excluded)} excluded)")
     if set(features["group_id"]) != set(scored_ids):
@@ -108,10 +111,26 @@ def score(dataset: Dataset, month: int, model: Path, out: Path, lang: str = "zh"
     frame["month"] = format_month(month)
     extra = ["base_probability", *[f"impact_{f}" for f in impacts.columns]]
     scored = frame[SCORED_COLUMNS + extra]
-    step("writing the scored file")
-    paths = write_scored(scored, excluded, out)
+    return ScoreResult(scored, excluded, [], base, summarise(scored, excluded))
+
+
+def summarise(scored: pd.DataFrame, excluded: pd.DataFrame) -> dict:
     top = scored[scored["risk_decile"] == 1]
-    summary = {"scored": len(scored), "excluded": len(excluded),
-               "top_decile_expected_loss": float(top["expected_loss"].sum()),
-               "actions": scored["action"].value_counts().reindex(["visit", "call", "care", "none"], fill_value=0).to_dict()}
-    return ScoreResult(scored, excluded, paths, base, summary)
+    return {"scored": len(scored), "excluded": len(excluded),
+            "top_decile_expected_loss": float(top["expected_loss"].sum()),
+            "actions": scored["action"].value_counts().reindex(["visit", "call", "care", "none"], fill_value=0).to_dict()}
+
+
+def score(dataset: Dataset, month: int, model: Path, out: Path, lang: str = "zh", playbook: Path | None = None,
+          policy: ValuePolicy | None = None, engine: str = "duckdb", progress=None) -> ScoreResult:
+    """Score month ``month`` and write the scored file to ``out`` (CSV) with its twins."""
+    if lang not in LANGS:
+        raise UsageError(f"--lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    if Path(out).suffix.lower() != ".csv":
+        raise UsageError(f"--out {out}: the scored file is a .csv (its parquet twin is written beside it)")
+    bundle = load_bundle(model)
+    book = load_playbook(playbook)
+    result = score_month(dataset, month, bundle, lang, book, policy, engine, progress=progress)
+    (progress or (lambda message: None))("writing the scored file")
+    result.paths = write_scored(result.scored, result.excluded, out)
+    return result

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from churnkit.drift import reference as drift_reference
 from churnkit.errors import DataError
 from churnkit.features import PROFILE, month_indexes, training_panel, usable_months
 from churnkit.model import lgbm
@@ -185,6 +186,7 @@ def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"),
         "signal_settings": {k: getattr(signal_settings, k) for k in Settings.names()},
         "data": fingerprint(panel),
         "best_iteration": int(fitted.booster.best_iteration or fitted.booster.current_iteration()),
+        "drift_reference": drift_reference(parts["train"], list(SIGNALS), [format_month(m) for m in split.train]),
     }
     step("writing the bundle")
     path = save_bundle(fitted.booster, manifest, out)
