@@ -26,10 +26,12 @@ install: $(VENV)/.installed ## create .venv and install churnkit
 
 install-dev: $(VENV)/.installed-dev ## install churnkit with the test tools
 
-demo: install ## the main job on data/sample: validate, train, score the latest month
+demo: install ## the main job on data/sample: validate, train, score the latest month, write the monthly report
 	$(CK) validate $(SAMPLE)
 	$(CK) train --data $(SAMPLE) --out $(DEMO_OUT)/models/latest --tracking-uri sqlite:///$(DEMO_OUT)/mlflow.db
 	$(CK) score --data $(SAMPLE) --month latest --model $(DEMO_OUT)/models/latest --out $(DEMO_OUT)/scored.csv --top 10
+	$(CK) report --data $(SAMPLE) --month latest --model $(DEMO_OUT)/models/latest --scored $(DEMO_OUT)/scored.csv --out $(DEMO_OUT)/report.html
+	@echo "monthly report: $(abspath $(DEMO_OUT))/report.html (open it in a browser; figures in report.json)"
 
 test: install-dev ## run the whole test suite
 	$(PY) -m pytest -q
