@@ -151,3 +151,16 @@ def test_report_for_a_month_ignores_everything_after_it(sim_dir, trained_bundle)
     then = figures(known, month, bundle)
     for key in ("churn_rates", "churn_rates_by", "risk", "backtest", "backtest_calibration", "drift"):
         assert later[key] == then[key], key
+
+
+def test_a_real_shift_is_flagged(sim_dir, trained_bundle):
+    """Every line forwards heavily in the report month: forwarding signals shift, others do not."""
+    data = load_dataset(sim_dir)
+    bundle = load_bundle(trained_bundle)
+    month = data.months[-1]
+    usage = data["usage"].copy()
+    usage.loc[usage["month"] == month, "forwarded_calls"] = 50
+    data.tables["usage"] = usage
+    drift = {d["signal"]: d["psi"] for d in figures(data, parse_month(month), bundle)["drift"]}
+    assert drift["forwarding_share"] > 0.2 and drift["forwarding_lines"] > 0.2
+    assert drift["spend"] < 0.1 and drift["active_lines"] < 0.1

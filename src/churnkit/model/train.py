@@ -26,6 +26,7 @@ from churnkit.model.evaluation import beats_baseline, compare
 from churnkit.model.metrics import evaluate
 from churnkit.model.split import Split, out_of_time_split
 from churnkit.months import format_month, parse_month
+from churnkit.signals.frame import LOOKBACK_MONTHS
 from churnkit.signals.registry import SIGNALS, Settings, family_of
 from churnkit.validate import Dataset
 
@@ -131,6 +132,16 @@ def model_features(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     return [*SIGNALS, *categorical], categorical
 
 
+def _drift_reference(panel: pd.DataFrame, train_months: list[int], first_month: int) -> dict:
+    """Drift bins over the training months whose signal history lies wholly inside the data. Months
+    closer to the data's start see no history (every 3- and 6-month change null, every line "new");
+    no scoring month looks like that, so they would flag drift every month that retraining cannot
+    cure. With no such month, every training month is used."""
+    full = [m for m in train_months if m - LOOKBACK_MONTHS >= first_month] or list(train_months)
+    rows = panel[panel["month"].map(parse_month).isin(full)]
+    return drift_reference(rows, list(SIGNALS), [format_month(m) for m in full])
+
+
 @dataclass
 class TrainResult:
     bundle: Path
@@ -186,7 +197,7 @@ def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"),
         "signal_settings": {k: getattr(signal_settings, k) for k in Settings.names()},
         "data": fingerprint(panel),
         "best_iteration": int(fitted.booster.best_iteration or fitted.booster.current_iteration()),
-        "drift_reference": drift_reference(parts["train"], list(SIGNALS), [format_month(m) for m in split.train]),
+        "drift_reference": _drift_reference(panel, split.train, min(month_indexes(dataset))),
     }
     step("writing the bundle")
     path = save_bundle(fitted.booster, manifest, out)
