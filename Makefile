@@ -7,7 +7,7 @@ SAMPLE := data/sample
 DEMO_OUT := out/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test install install-dev sample bench bench-features bench-score benchmark-public clean
+.PHONY: help demo test install install-dev sample bench bench-features bench-score bench-report benchmark-public clean
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-18s %s\n", $$1, $$2}'
@@ -56,4 +56,7 @@ benchmark-public: install ## public data (Cell2Cell, IBM Telco): churnkit LightG
 bench-features: install ## time the signal builder against one DuckDB scan, 200,000 groups x 12 months
 	$(PY) benchmarks/bench_features.py $(BENCH_FEATURES_ARGS)
 
-bench: bench-features bench-score ## run the benchmarks (results in benchmarks/results/)
+bench-report: install ## time the monthly report at province scale against the scoring job
+	$(PY) benchmarks/bench_report.py
+
+bench: bench-features bench-score bench-report ## run the benchmarks (results in benchmarks/results/)

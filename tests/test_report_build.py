@@ -100,6 +100,16 @@ def test_a_scored_file_of_another_month_is_refused(sim_dir, trained_bundle, scor
     assert not list(tmp_path.iterdir())
 
 
+def test_a_file_that_is_not_a_scored_file_is_refused(sim_dir, trained_bundle, tmp_path):
+    bad = tmp_path / "in" / "scored.csv"
+    bad.parent.mkdir()
+    bad.write_text("month,group_id,churn_probability\n2026-08,1,0.5\n", encoding="utf-8")
+    result = run("--data", sim_dir, "--month", "latest", "--model", trained_bundle, "--scored", bad, "--out", tmp_path / "r.html")
+    assert result.exit_code == 3
+    assert "scored.csv" in result.output and "group_name" in result.output and "not a churnkit scored file" in result.output
+    assert not list(tmp_path.glob("r.*"))
+
+
 def test_a_bundle_without_drift_bins_gets_a_note(sim_dir, trained_bundle, tmp_path):
     old = tmp_path / "old-bundle"
     shutil.copytree(trained_bundle, old)

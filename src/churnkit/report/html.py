@@ -191,7 +191,7 @@ def _managers(f: dict, lang: str) -> str:
             loss=yuan(m["expected_loss"], lang), risky=yuan(m["expected_loss_at_risk"], lang))) + f" {escape(actions)}</p>")
         if m["groups_at_risk"]:
             head = [(text("rank", lang), True), (text("group", lang), False), (text("probability", lang), True),
-                    (text("expected_loss", lang), True), (text("action", lang), False), (text("reason_1", lang), False),
+                    (text("expected_loss", lang), True), (text("action", lang), "nw"), (text("reason_1", lang), False),
                     (text("script", lang), False)]
             rows = [[num(g["risk_rank"]), f'{_e(g["group_name"])}<br><span class="meta">{escape(g["group_id"])}</span>',
                      pct(g["churn_probability"], 1), yuan(g["expected_loss"], lang), escape(_action(g["action"], lang)),
