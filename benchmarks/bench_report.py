@@ -60,10 +60,18 @@ def _job(kind: str, data: Path, month: int, bundle: Path, work: Path, queue) -> 
 
 
 def measure(kind: str, *args) -> dict:
-    queue = mp.get_context("fork").Queue()
-    proc = mp.get_context("fork").Process(target=_job, args=(kind, *args, queue))
+    """Run one job in a fresh process (spawned: OpenMP threads of this one do not survive a fork)."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_job, args=(kind, *args, queue))
     proc.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=5)
+            break
+        except Exception:  # queue.Empty: still running, unless the child died
+            if not proc.is_alive():
+                raise SystemExit(f"the {kind} job died (exit code {proc.exitcode})") from None
     proc.join()
     return {k: round(v, 2) for k, v in result.items()}
 

@@ -123,10 +123,13 @@ def _rates(f: dict, lang: str) -> str:
                 (text("groups_churned", lang), True), (text("absolute_churn_rate", lang), True),
                 (text("relative_churn_rate", lang), True), (text("absolute_churn_rate", lang) + " · " + text("this_month", lang), True),
                 (text("relative_churn_rate", lang) + " · " + text("this_month", lang), True)]
+        shown = table if len(table) <= DIMENSION_ROWS else sorted(table, key=lambda r: -r["groups_churned"])[:DIMENSION_ROWS]
         rows = [[_e(r[dim]) if r[dim] is not None else escape(text("not_set", lang)), num(r["groups_at_start"]),
                  num(r["groups_churned"]), pct(r["absolute_churn_rate"], 2), pct(r["relative_churn_rate"], 2),
-                 pct(r["absolute_now"], 2), pct(r["relative_now"], 2)] for r in table]
+                 pct(r["absolute_now"], 2), pct(r["relative_now"], 2)] for r in shown]
         parts.append(_table(head, rows))
+        if len(shown) < len(table):
+            parts.append(f'<p class="note">{escape(text("dimension_rest", lang, shown=len(shown), n=num(len(table))))}</p>')
     parts.append("</section>")
     return "".join(parts)
 
@@ -180,28 +183,47 @@ def _risk(f: dict, lang: str) -> str:
     return "".join(parts)
 
 
+#: managers with their own block of groups; the rest share one summary table (all are in the JSON)
+MANAGER_BLOCKS = 40
+#: rows of the churn-rate tables by dimension (account managers can be thousands in a province)
+DIMENSION_ROWS = 40
+
+
+def _manager_block(m: dict, lang: str) -> str:
+    name = m["account_manager"] or text("not_set", lang)
+    actions = " · ".join(f"{_action(a, lang)} {n}" for a, n in m["actions"].items())
+    parts = [f'<div class="manager"><h3>{escape(name)}</h3><p>' + escape(text(
+        "manager_line", lang, groups=num(m["groups"]), at_risk=num(m["at_risk"]), top=num(m["top_decile"]),
+        loss=yuan(m["expected_loss"], lang), risky=yuan(m["expected_loss_at_risk"], lang))) + f" {escape(actions)}</p>"]
+    if m["groups_at_risk"]:
+        head = [(text("rank", lang), True), (text("group", lang), False), (text("probability", lang), True),
+                (text("expected_loss", lang), True), (text("action", lang), "nw"), (text("reason_1", lang), False),
+                (text("script", lang), False)]
+        rows = [[num(g["risk_rank"]), f'{_e(g["group_name"])}<br><span class="meta">{escape(g["group_id"])}</span>',
+                 pct(g["churn_probability"], 1), yuan(g["expected_loss"], lang), escape(_action(g["action"], lang)),
+                 escape(g["reasons"][0]) if g["reasons"] else "–", _e(g["script_title"] or None)] for g in m["groups_at_risk"]]
+        parts.append(_table(head, rows, "groups"))
+        if m["at_risk"] > len(m["groups_at_risk"]):
+            parts.append(f'<p class="note">{escape(text("more", lang, n=m["at_risk"] - len(m["groups_at_risk"])))}</p>')
+    else:
+        parts.append(f'<p class="note">{escape(text("none_at_risk", lang))}</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
 def _managers(f: dict, lang: str) -> str:
+    managers = f["risk"]["managers"]
     parts = [f'<section id="managers"><h2>{escape(text("managers", lang))}</h2>'
              f'<p class="note">{escape(text("managers_intro", lang, n=f["risk"]["manager_rows"]))}</p>']
-    for m in f["risk"]["managers"]:
-        name = m["account_manager"] or text("not_set", lang)
-        actions = " · ".join(f"{_action(a, lang)} {n}" for a, n in m["actions"].items())
-        parts.append(f'<div class="manager"><h3>{escape(name)}</h3><p>' + escape(text(
-            "manager_line", lang, groups=num(m["groups"]), at_risk=num(m["at_risk"]), top=num(m["top_decile"]),
-            loss=yuan(m["expected_loss"], lang), risky=yuan(m["expected_loss_at_risk"], lang))) + f" {escape(actions)}</p>")
-        if m["groups_at_risk"]:
-            head = [(text("rank", lang), True), (text("group", lang), False), (text("probability", lang), True),
-                    (text("expected_loss", lang), True), (text("action", lang), "nw"), (text("reason_1", lang), False),
-                    (text("script", lang), False)]
-            rows = [[num(g["risk_rank"]), f'{_e(g["group_name"])}<br><span class="meta">{escape(g["group_id"])}</span>',
-                     pct(g["churn_probability"], 1), yuan(g["expected_loss"], lang), escape(_action(g["action"], lang)),
-                     escape(g["reasons"][0]) if g["reasons"] else "–", _e(g["script_title"] or None)] for g in m["groups_at_risk"]]
-            parts.append(_table(head, rows, "groups"))
-            if m["at_risk"] > len(m["groups_at_risk"]):
-                parts.append(f'<p class="note">{escape(text("more", lang, n=m["at_risk"] - len(m["groups_at_risk"])))}</p>')
-        else:
-            parts.append(f'<p class="note">{escape(text("none_at_risk", lang))}</p>')
-        parts.append("</div>")
+    parts.extend(_manager_block(m, lang) for m in managers[:MANAGER_BLOCKS])
+    rest = managers[MANAGER_BLOCKS:]
+    if rest:
+        parts.append(f'<h3>{escape(text("managers_rest", lang, n=num(len(rest))))}</h3>')
+        head = [(text("account_manager", lang), "nw"), (text("groups", lang), True), (text("at_risk", lang), True),
+                (text("decile", lang) + " 1", True), (text("expected_loss", lang), True)] + [(_action(a, lang), True) for a in ACTIONS]
+        parts.append(_table(head, [[_e(m["account_manager"] or text("not_set", lang)), num(m["groups"]), num(m["at_risk"]),
+                                    num(m["top_decile"]), yuan(m["expected_loss"], lang),
+                                    *[num(m["actions"][a]) for a in ACTIONS]] for m in rest]))
     parts.append("</section>")
     return "".join(parts)
 

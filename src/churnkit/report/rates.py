@@ -38,21 +38,23 @@ def bases(dataset: Dataset, months: list[int]) -> pd.DataFrame:
     wanted = {format_month(m - 1): format_month(m) for m in months}
     rows = billing[billing["month"].isin(wanted)]
     spend = rows.groupby(["month", "group_id"], sort=True, observed=True)["charge"].sum().reset_index()
-    spend["month"] = spend["month"].map(wanted)
+    spend["month"] = spend["month"].astype(str).map(wanted)
     spend = spend.rename(columns={"charge": "spend"})
-    before = spend["month"].map(parse_month) - 1
+    index = {label: parse_month(label) for label in wanted.values()}  # month text -> index, once per month
+    month_index = spend["month"].map(index).astype("int64")
     groups = dataset["groups"].set_index("group_id")
     if "opened" in groups:
         opened = spend["group_id"].map(groups["opened"])
-        first_day_after = before.map(lambda m: pd.Timestamp(year=(m + 1) // 12, month=(m + 1) % 12 + 1, day=1))
-        spend = spend[~(opened.notna() & (opened >= first_day_after)).to_numpy()]
-        before = before[spend.index]
+        starts = {i: pd.Timestamp(year=i // 12, month=i % 12 + 1, day=1) for i in index.values()}  # first day of m
+        spend = spend[~(opened.notna() & (opened >= month_index.map(starts))).to_numpy()]
+        month_index = month_index[spend.index]
     churn = dataset.get("churn")
     churn_month = (spend["group_id"].map(churn.set_index("group_id")["churn_month"]) if churn is not None
                    else pd.Series(None, index=spend.index, dtype=object))
-    churn_index = churn_month.map(lambda m: parse_month(m) if isinstance(m, str) else np.nan).astype("float64")
-    spend = spend[~(churn_index <= before).to_numpy()].copy()
-    spend["churned"] = (churn_index[spend.index] == spend["month"].map(parse_month)).astype(int)
+    churn_index = churn_month.map({m: parse_month(m) for m in churn_month.dropna().unique()}).astype("float64")
+    keep = ~(churn_index <= month_index - 1).to_numpy()
+    spend = spend[keep].copy()
+    spend["churned"] = (churn_index[keep] == month_index[keep]).astype(int).to_numpy()
     return spend.reset_index(drop=True)
 
 

@@ -99,16 +99,19 @@ def top_families(scored: pd.DataFrame) -> list[dict]:
              "impact_share": (impacts[f] / total) if f in impacts and total > 0 else None} for f in families]
 
 
-def _group_row(row: pd.Series) -> dict:
-    return {"risk_rank": int(row["risk_rank"]), "group_id": str(row["group_id"]),
+def _group_row(row: pd.Series, steps: bool = True) -> dict:
+    """A group as the report lists it; ``steps`` adds the script's full text (the top list only)."""
+    out = {"risk_rank": int(row["risk_rank"]), "group_id": str(row["group_id"]),
             "group_name": None if pd.isna(row["group_name"]) else str(row["group_name"]),
             "account_manager": None if pd.isna(row["account_manager"]) else str(row["account_manager"]),
             "value_tier": None if pd.isna(row["value_tier"]) else str(row["value_tier"]),
             "churn_probability": float(row["churn_probability"]), "expected_loss": float(row["expected_loss"]),
             "spend": float(row["spend"]), "action": str(row["action"]), "risk_decile": int(row["risk_decile"]),
             "reasons": [str(row[f"reason_{k}_text"]) for k in (1, 2, 3) if isinstance(row[f"reason_{k}_text"], str) and row[f"reason_{k}_text"]],
-            "script_title": "" if pd.isna(row["script_title"]) else str(row["script_title"]),
-            "script_steps": "" if pd.isna(row["script_steps"]) else str(row["script_steps"])}
+            "script_title": "" if pd.isna(row["script_title"]) else str(row["script_title"])}
+    if steps:
+        out["script_steps"] = "" if pd.isna(row["script_steps"]) else str(row["script_steps"])
+    return out
 
 
 def managers(scored: pd.DataFrame, rows: int = MANAGER_ROWS) -> list[dict]:
@@ -122,7 +125,7 @@ def managers(scored: pd.DataFrame, rows: int = MANAGER_ROWS) -> list[dict]:
                     "expected_loss": round(float(part["expected_loss"].sum()), 2),
                     "expected_loss_at_risk": round(float(risky["expected_loss"].sum()), 2),
                     "actions": {a: int((part["action"] == a).sum()) for a in ACTIONS},
-                    "groups_at_risk": [_group_row(r) for _, r in risky.head(rows).iterrows()]})
+                    "groups_at_risk": [_group_row(r, steps=False) for _, r in risky.head(rows).iterrows()]})
     return sorted(out, key=lambda m: (-m["expected_loss_at_risk"], m["account_manager"] or "\uffff"))
 
 
