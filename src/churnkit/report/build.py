@@ -27,7 +27,7 @@ from churnkit.months import format_month
 from churnkit.playbook import load_playbook
 from churnkit.report import backtest as bt
 from churnkit.report import html
-from churnkit.report.rates import churn_rates, churn_rates_by, totals
+from churnkit.report.rates import bases, churn_rates, churn_rates_by, rate_months, totals
 from churnkit.report.risk import MANAGER_ROWS, read_scored, risk_summary
 from churnkit.score import score_month
 from churnkit.signals.frame import LOOKBACK_MONTHS
@@ -111,8 +111,9 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
         result = score_month(dataset, month, bundle, lang, load_playbook(None), engine=engine, features=now.reset_index(drop=True))
         table, excluded = result.scored, result.excluded
     step("computing churn rates")
-    rates = churn_rates(dataset, month, RATE_MONTHS)
-    by = churn_rates_by(dataset, month, RATE_MONTHS)
+    base = bases(dataset, rate_months(dataset, month, RATE_MONTHS))
+    rates = churn_rates(dataset, month, RATE_MONTHS, base=base)
+    by = churn_rates_by(dataset, month, RATE_MONTHS, base=base)
     step("backtesting earlier months")
     back, calibration = bt.backtest(bt.backtest_frame(dataset, bundle, features, months, month), bundle)
     reference = bundle.manifest.get("drift_reference")

@@ -71,23 +71,24 @@ def _rates(base: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return table.astype({"groups_at_start": int, "groups_churned": int})
 
 
-def churn_rates(dataset: Dataset, month: int, count: int = 12) -> pd.DataFrame:
+def churn_rates(dataset: Dataset, month: int, count: int = 12, base: pd.DataFrame | None = None) -> pd.DataFrame:
     """Overall churn rates for each month of :func:`rate_months`; months with an empty base are kept
-    with zero counts and null rates, so that the 12-month series has no holes."""
+    with zero counts and null rates, so that the 12-month series has no holes. ``base`` may pass
+    the :func:`bases` of those months when already computed."""
     months = rate_months(dataset, month, count)
-    table = _rates(bases(dataset, months), ["month"]).set_index("month")
+    table = _rates(bases(dataset, months) if base is None else base, ["month"]).set_index("month")
     table = table.reindex([format_month(m) for m in months])
     table[["groups_at_start", "groups_churned"]] = table[["groups_at_start", "groups_churned"]].fillna(0).astype(int)
     table[["spend_at_start", "spend_churned"]] = table[["spend_at_start", "spend_churned"]].fillna(0.0)
     return table.reset_index()[FIELDS]
 
 
-def churn_rates_by(dataset: Dataset, month: int, count: int = 12,
-                   dimensions: tuple[str, ...] = DIMENSIONS) -> dict[str, pd.DataFrame]:
+def churn_rates_by(dataset: Dataset, month: int, count: int = 12, dimensions: tuple[str, ...] = DIMENSIONS,
+                   base: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Churn rates per month and value of each dimension of ``groups`` (absent columns are skipped;
     groups with the column empty form their own row, with a null value)."""
-    months = rate_months(dataset, month, count)
-    base = bases(dataset, months)
+    if base is None:
+        base = bases(dataset, rate_months(dataset, month, count))
     groups = dataset["groups"].set_index("group_id")
     out = {}
     for dim in dimensions:
