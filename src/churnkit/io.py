@@ -315,6 +315,23 @@ def commit_all(staged: list[tuple[Path, Path]]) -> None:
             raise StorageError(f"{final}: cannot write ({exc.strerror or exc}); free space or choose another --out") from None
 
 
+def write_all(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[Path]:
+    """Write several files all or nothing: each ``write(tmp)`` runs and is flushed under a temporary
+    name beside its final path, and only when every one succeeded are they renamed into place."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for final, write in targets:
+            with atomic_path(final, commit=False) as tmp:
+                write(tmp)
+            staged.append((tmp, Path(final)))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    commit_all(staged)
+    return [Path(final) for final, _ in targets]
+
+
 def write_atomic(final: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` and move the result to ``final`` atomically."""
     with atomic_path(final) as tmp:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from churnkit.io import atomic_path, commit_all
+from churnkit.io import write_all
 
 SCORED_COLUMNS = [
     "month", "group_id", "group_name", "account_manager", "value_tier", "active_lines", "spend",
@@ -67,17 +67,5 @@ def write_scored(scored: pd.DataFrame, excluded: pd.DataFrame, out: Path) -> lis
     """Write ``out`` (CSV), its parquet twin and ``<stem>.excluded.csv``, all or nothing: every
     file is written and flushed under a temporary name before the first one is renamed into place."""
     out = Path(out)
-    targets = [(out, scored, _csv), (out.with_suffix(".parquet"), scored, _parquet),
-               (excluded_path(out), excluded, _csv)]
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for final, frame, writer in targets:
-            with atomic_path(final, commit=False) as tmp:
-                writer(frame, tmp)
-            staged.append((tmp, final))
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    commit_all(staged)
-    return [t[0] for t in targets]
+    return write_all([(out, lambda tmp: _csv(scored, tmp)), (out.with_suffix(".parquet"), lambda tmp: _parquet(scored, tmp)),
+                      (excluded_path(out), lambda tmp: _csv(excluded, tmp))])

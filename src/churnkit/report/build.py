@@ -21,7 +21,7 @@ from churnkit.drift import drift_table
 from churnkit.errors import UsageError
 from churnkit.families import LANGS
 from churnkit.features import build_features, check_month
-from churnkit.io import atomic_path, commit_all
+from churnkit.io import write_all
 from churnkit.model.bundle import Bundle, load_bundle
 from churnkit.months import format_month
 from churnkit.playbook import load_playbook
@@ -154,15 +154,7 @@ def report(dataset: Dataset, month: int, model: Path, out: Path, scored: Path | 
     (progress or (lambda message: None))("writing the report")
     page = html.render(data, lang)
     twin = out.with_suffix(".json")
-    staged = []
-    try:
-        for final, content in ((out, page), (twin, json.dumps(data, ensure_ascii=False, indent=1) + "\n")):
-            with atomic_path(final, commit=False) as tmp:
-                tmp.write_text(content, encoding="utf-8")
-            staged.append((tmp, final))
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    commit_all(staged)
+    document = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    write_all([(out, lambda tmp: tmp.write_text(page, encoding="utf-8")),
+               (twin, lambda tmp: tmp.write_text(document, encoding="utf-8"))])
     return ReportResult(out, twin, data)
