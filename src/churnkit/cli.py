@@ -242,22 +242,17 @@ def report(
     engine: Engine = "duckdb",
 ) -> None:
     """Write the monthly report: churn rates, this month's risk, a backtest of earlier warnings, drift."""
-    from churnkit.errors import UsageError
-    from churnkit.families import LANGS
     from churnkit.model.bundle import load_bundle
     from churnkit.months import parse_month
-    from churnkit.report.build import data_window, report as run
+    from churnkit.report.build import check_options, data_window, report as run
     from churnkit.validate import load_dataset
 
-    if lang not in LANGS:
-        raise UsageError(f"--lang must be one of {', '.join(LANGS)}, not {lang!r}")
-    if Path(out_file).suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"--out {out_file}: the report is an .html file (its .json twin is written beside it)")
+    check_options(out_file, lang)
     wanted = parse_month(_resolve_month(data, month, encoding))
-    horizon = load_bundle(model).horizon
+    bundle = load_bundle(model)
     with out.status("loading and validating the data") as status:
-        dataset = load_dataset(data, encoding=encoding, window=data_window(wanted, horizon))
-        result = run(dataset, wanted, model=model, out=out_file, scored=scored, lang=lang, engine=engine,
+        dataset = load_dataset(data, encoding=encoding, window=data_window(wanted, bundle.horizon))
+        result = run(dataset, wanted, model=bundle, out=out_file, scored=scored, lang=lang, engine=engine,
                      progress=lambda m: status.update(m))
     _warn(dataset.warnings)
     f = result.figures

@@ -141,15 +141,21 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
     })
 
 
-def report(dataset: Dataset, month: int, model: Path, out: Path, scored: Path | None = None, lang: str = "zh",
-           engine: str = "duckdb", progress=None) -> ReportResult:
-    """Write ``out`` (.html) and its JSON twin beside it for ``month``."""
+def check_options(out: Path, lang: str) -> None:
+    """Refuse a language or an output name the report cannot write (before any heavy work)."""
     if lang not in LANGS:
         raise UsageError(f"--lang must be one of {', '.join(LANGS)}, not {lang!r}")
-    out = Path(out)
-    if out.suffix.lower() not in (".html", ".htm"):
+    if Path(out).suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {out}: the report is an .html file (its .json twin is written beside it)")
-    bundle = load_bundle(model)
+
+
+def report(dataset: Dataset, month: int, model: Path | Bundle, out: Path, scored: Path | None = None, lang: str = "zh",
+           engine: str = "duckdb", progress=None) -> ReportResult:
+    """Write ``out`` (.html) and its JSON twin beside it for ``month``; ``model`` is a bundle folder
+    or an already loaded :class:`Bundle`."""
+    check_options(out, lang)
+    out = Path(out)
+    bundle = model if isinstance(model, Bundle) else load_bundle(model)
     data = figures(dataset, month, bundle, scored, lang, engine, progress)
     (progress or (lambda message: None))("writing the report")
     page = html.render(data, lang)
