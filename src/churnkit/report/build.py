@@ -28,6 +28,7 @@ from churnkit.playbook import load_playbook
 from churnkit.report import backtest as bt
 from churnkit.report import html
 from churnkit.report.rates import bases, churn_rates, churn_rates_by, rate_months, totals
+from churnkit.report.retention import retention_figures
 from churnkit.report.risk import MANAGER_ROWS, read_scored, risk_summary
 from churnkit.score import score_month
 from churnkit.signals.frame import LOOKBACK_MONTHS
@@ -137,6 +138,7 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
                                  "deciles": _records(calibration)},
         "drift": _records(drift[["signal", "psi", "null_share_train", "null_share_now"]]),
         "drift_reference_months": _span(reference["months"]) if reference else None,
+        "retention": retention_figures(dataset.data_dir, month, bundle.horizon),
         "drift_note": None if reference else "the model bundle holds no drift reference (trained before churnkit 0.2); retrain to get drift",
     })
 

@@ -11,7 +11,7 @@ from html import escape
 
 from churnkit.families import FAMILY_LABELS
 from churnkit.policy import ACTIONS
-from churnkit.report import svg
+from churnkit.report import retention, svg
 from churnkit.signals.registry import SIGNALS
 from churnkit.report.texts import DEFINITIONS, TEXTS, missing, num, pct, ratio, text, yuan
 
@@ -301,7 +301,7 @@ def render(figures: dict, lang: str = "zh") -> str:
             + '<p class="meta">' + escape(text("generated", lang, version=figures["churnkit_version"], data=figures["data"],
                                                model=m["path"])) + "</p>")
     body = "".join([head, _summary(figures, lang), _rates(figures, lang), _risk(figures, lang), _managers(figures, lang),
-                    _backtest(figures, lang), _drift(figures, lang), _definitions(figures, lang)])
+                    _backtest(figures, lang), retention.section(figures, lang), _drift(figures, lang), _definitions(figures, lang)])
     return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
             f"<style>{CSS}</style></head><body>{body}</body></html>\n")
