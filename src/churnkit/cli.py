@@ -266,5 +266,8 @@ def report(
     out.print(f"wrote {result.html}, {result.json}")
 
 
+from churnkit.cli_campaign import campaign_app  # noqa: E402  (retention campaigns)
+app.add_typer(campaign_app, name="campaign")
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
