@@ -21,6 +21,14 @@ out = Console()
 err = Console(stderr=True)
 
 Encoding = Annotated[Optional[str], typer.Option("--encoding", help="CSV encoding, e.g. gb18030 (default UTF-8, BOM or not).")]
+MemoryLimit = Annotated[Optional[str], typer.Option("--memory-limit", help="DuckDB memory limit, e.g. 2GB (default $CHURNKIT_MEMORY_LIMIT or 1GB); beyond it DuckDB spills to --temp-dir.")]
+TempDir = Annotated[Optional[Path], typer.Option("--temp-dir", help="Folder DuckDB spills to (default $CHURNKIT_TEMP_DIR or the system's temporary folder).")]
+
+
+def _engine(memory_limit: str | None, temp_dir: Path | None):
+    from churnkit.engine import EngineSettings
+
+    return EngineSettings.from_env(memory_limit, temp_dir)
 
 
 def guarded(func):
@@ -65,12 +73,13 @@ def _warn(messages: list[str]) -> None:
 def validate(
     data_dir: Annotated[Path, typer.Argument(help="Data directory (groups, billing, usage, ...).")],
     encoding: Encoding = None,
-    chunk_months: Annotated[int, typer.Option("--chunk-months", help="Months of billing and usage held in memory at once.")] = 3,
+    memory_limit: MemoryLimit = None,
+    temp_dir: TempDir = None,
 ) -> None:
     """Check a data directory against the data contract; list every problem at once."""
     from churnkit.survey import survey
 
-    result = survey(data_dir, encoding=encoding, chunk_months=chunk_months)
+    result = survey(data_dir, encoding=encoding, engine=_engine(memory_limit, temp_dir))
     _warn(result.warnings)
     summary = result.summary
     table = Table(title=f"{data_dir}: valid (data contract v1)")
@@ -111,6 +120,8 @@ def features(
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not write to the store.")] = False,
     encoding: Encoding = None,
     engine: Engine = "duckdb",
+    memory_limit: MemoryLimit = None,
+    temp_dir: TempDir = None,
 ) -> None:
     """Compute the warning signals of every scored group for a month or a panel of months."""
     from churnkit.errors import UsageError
@@ -122,7 +133,8 @@ def features(
     if (month is None) == (months is None):
         raise UsageError("give exactly one of --month YYYY-MM or --months FROM:TO")
     wanted = [parse_month(month)] if month else parse_month_range(months)
-    dataset = load_dataset(data, encoding=encoding, window=(scoring_window(min(wanted))[0], max(wanted)))
+    dataset = load_dataset(data, encoding=encoding, window=(scoring_window(min(wanted))[0], max(wanted)),
+                           engine=_engine(memory_limit, temp_dir))
     _warn(dataset.warnings)
     frame = build_features(dataset, wanted, engine=engine)
     written = []
@@ -145,6 +157,8 @@ def train(
     tune: Annotated[bool, typer.Option("--tune", help="Pick tree size from a small grid by validation-month log loss.")] = False,
     encoding: Encoding = None,
     engine: Engine = "duckdb",
+    memory_limit: MemoryLimit = None,
+    temp_dir: TempDir = None,
 ) -> None:
     """Train the churn model out of time, compare it with the rule baseline, write a bundle."""
     from churnkit.errors import UsageError
@@ -156,7 +170,7 @@ def train(
         raise UsageError(f"--horizon must be at least 1 month, not {horizon}")
     if calibration not in METHODS:
         raise UsageError(f"--calibration must be one of {', '.join(METHODS)}, not {calibration!r}")
-    dataset = load_dataset(data, encoding=encoding)
+    dataset = load_dataset(data, encoding=encoding, engine=_engine(memory_limit, temp_dir))
     with out.status("training") as status:
         result = run(dataset, horizon=horizon, out=out_dir, calibration=calibration, tracking_uri=tracking_uri,
                      track=not no_track, engine=engine, tune_grid=tune, progress=lambda m: status.update(m))
@@ -186,6 +200,8 @@ def score(
     top: Annotated[int, typer.Option("--top", help="Print the top N groups.")] = 0,
     encoding: Encoding = None,
     engine: Engine = "duckdb",
+    memory_limit: MemoryLimit = None,
+    temp_dir: TempDir = None,
 ) -> None:
     """Score every group for a month: risk, reasons, retention script and action, in a CSV for Excel."""
     from churnkit.features import scoring_window
@@ -196,7 +212,7 @@ def score(
     month = _resolve_month(data, month, encoding)
     wanted = parse_month(month)
     with out.status("loading and validating the data") as status:
-        dataset = load_dataset(data, encoding=encoding, window=scoring_window(wanted))
+        dataset = load_dataset(data, encoding=encoding, window=scoring_window(wanted), engine=_engine(memory_limit, temp_dir))
         result = run(dataset, wanted, model=model, out=out_file, lang=lang, playbook=playbook, engine=engine,
                      progress=lambda m: status.update(m))
     _warn(dataset.warnings)
@@ -240,6 +256,8 @@ def report(
     lang: Annotated[str, typer.Option("--lang", help="Language of the report: zh or en.")] = "zh",
     encoding: Encoding = None,
     engine: Engine = "duckdb",
+    memory_limit: MemoryLimit = None,
+    temp_dir: TempDir = None,
 ) -> None:
     """Write the monthly report: churn rates, this month's risk, a backtest of earlier warnings, drift."""
     from churnkit.model.bundle import load_bundle
@@ -251,7 +269,8 @@ def report(
     wanted = parse_month(_resolve_month(data, month, encoding))
     bundle = load_bundle(model)
     with out.status("loading and validating the data") as status:
-        dataset = load_dataset(data, encoding=encoding, window=data_window(wanted, bundle.horizon))
+        dataset = load_dataset(data, encoding=encoding, window=data_window(wanted, bundle.horizon),
+                               engine=_engine(memory_limit, temp_dir))
         result = run(dataset, wanted, model=bundle, out=out_file, scored=scored, lang=lang, engine=engine,
                      progress=lambda m: status.update(m))
     _warn(dataset.warnings)

@@ -13,7 +13,7 @@ import pandas as pd
 from churnkit.errors import DataError, UsageError
 from churnkit.io import write_frame
 from churnkit.months import format_month, parse_month
-from churnkit.signals.build import build_signals
+from churnkit.signals.build import signals_of as build_signals
 from churnkit.signals.frame import LOOKBACK_MONTHS
 from churnkit.signals.registry import Settings
 from churnkit.validate import Dataset
@@ -43,16 +43,15 @@ def check_month(dataset: Dataset, month: int) -> None:
 
 def build_features(dataset: Dataset, months: list[int], settings: Settings | None = None,
                    engine: str = "duckdb") -> pd.DataFrame:
-    """Signals and profile columns for every scored group and month in ``months``."""
+    """Signals and profile columns for every scored group and month in ``months``, built in the
+    engine; one row per group and month comes back."""
     for month in months:
         check_month(dataset, month)
-    frames = dict(dataset.tables)
     if dataset.window is not None:
         if format_month(min(months) - LOOKBACK_MONTHS) < dataset.window[0] or format_month(max(months)) > dataset.window[1]:
             raise UsageError(f"the data were loaded for {dataset.window[0]}..{dataset.window[1]} only; "
                              f"signals for {format_month(min(months))} need {LOOKBACK_MONTHS} months of history")
-        frames["first_active"] = dataset.first_active
-    signals = build_signals(frames, months, settings, engine=engine)
+    signals = build_signals(dataset, months, settings, engine=engine)
     groups = dataset["groups"]
     profile = groups[["group_id", *[c for c in PROFILE if c in groups.columns]]].copy()
     for col in PROFILE:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from churnkit.months import format_month, parse_month
+from churnkit.months import format_month
 from churnkit.validate import Dataset
 
 REASONS = {
@@ -19,31 +19,39 @@ REASONS = {
 }
 
 
+def active_groups(dataset: Dataset, month: int) -> set[str]:
+    """Groups with at least one billing row in ``month``, from one engine aggregate."""
+    rows = dataset.db.execute("SELECT DISTINCT group_id FROM typed_billing WHERE month = ?", [format_month(month)]).fetchall()
+    return {r[0] for r in rows}
+
+
 def population(dataset: Dataset, month: int) -> tuple[pd.Index, pd.DataFrame]:
     """The group_ids to score for ``month`` and the excluded groups (month, group_id, group_name, reason, detail)."""
     groups = dataset["groups"]
     label = format_month(month)
-    billing = dataset["billing"]
-    active = set(billing.loc[billing["month"] == label, "group_id"].unique())
+    ids = groups["group_id"].astype(object)
+    active = ids.isin(active_groups(dataset, month)).to_numpy()
     churn = dataset.get("churn")
-    churned = {}
+    churn_month = pd.Series(None, index=groups.index, dtype=object)
     if churn is not None:
-        churned = {g: m for g, m in zip(churn["group_id"], churn["churn_month"]) if parse_month(m) <= month}
+        known = churn.dropna(subset=["churn_month"])
+        churn_month = ids.map(dict(zip(known["group_id"], known["churn_month"]))).astype(object)
+    churned = churn_month.notna().to_numpy() & (churn_month.fillna("9999-99").astype(str) <= label).to_numpy()
     opened = groups["opened"] if "opened" in groups else pd.Series(pd.NaT, index=groups.index)
-    month_start = pd.Timestamp(year=month // 12, month=month % 12 + 1, day=1)
-    month_end = month_start + pd.offsets.MonthEnd(0)
-    rows, scored = [], []
+    month_end = pd.Timestamp(year=month // 12, month=month % 12 + 1, day=1) + pd.offsets.MonthEnd(0)
+    late = (~churned) & (opened.notna() & (opened > month_end)).to_numpy()
+    idle = (~churned) & (~late) & (~active)
     names = groups["group_name"] if "group_name" in groups else pd.Series(None, index=groups.index)
-    for gid, name, opened_on in zip(groups["group_id"], names, opened):
-        if gid in churned:
-            reason, detail = "churned", REASONS["churned"].format(churn=churned[gid])
-        elif pd.notna(opened_on) and opened_on > month_end:
-            reason, detail = "not_yet_opened", REASONS["not_yet_opened"].format(opened=f"{opened_on:%Y-%m-%d}")
-        elif gid not in active:
-            reason, detail = "no_active_lines", REASONS["no_active_lines"]
-        else:
-            scored.append(gid)
-            continue
-        rows.append({"month": label, "group_id": gid, "group_name": name, "reason": reason, "detail": detail})
-    excluded = pd.DataFrame(rows, columns=["month", "group_id", "group_name", "reason", "detail"])
-    return pd.Index(scored, name="group_id"), excluded.sort_values("group_id", kind="stable").reset_index(drop=True)
+    detail = pd.Series("", index=groups.index, dtype=object)
+    detail[churned] = [REASONS["churned"].format(churn=c) for c in churn_month[churned]]
+    detail[late] = [REASONS["not_yet_opened"].format(opened=f"{o:%Y-%m-%d}") for o in opened[late]]
+    detail[idle] = REASONS["no_active_lines"]
+    reason = pd.Series(None, index=groups.index, dtype=object)
+    reason[churned], reason[late], reason[idle] = "churned", "not_yet_opened", "no_active_lines"
+    out = ~pd.Series(reason).isna().to_numpy()
+    excluded = pd.DataFrame({"month": label, "group_id": ids[out].to_numpy(), "group_name": names[out].astype(object).to_numpy(),
+                             "reason": reason[out].to_numpy(), "detail": detail[out].to_numpy()},
+                            columns=["month", "group_id", "group_name", "reason", "detail"])
+    excluded["group_name"] = excluded["group_name"].where(excluded["group_name"].notna(), None)
+    scored = pd.Index(ids[~out].to_numpy(), name="group_id")
+    return scored, excluded.sort_values("group_id", kind="stable").reset_index(drop=True)

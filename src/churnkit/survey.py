@@ -1,67 +1,40 @@
-"""`churnkit validate`: check a whole data directory, a few months at a time, and summarise it.
+"""`churnkit validate`: check a whole data directory in the engine and summarise it.
 
-Billing and usage are read in chunks of ``chunk_months`` calendar months (every check on them is
-within a month: keys, usage without billing, unknown groups), so memory follows the chunk, not
-the length of the history, and a province's export can be checked on one machine. Problems of
-the line tables are added up across chunks; those of the other tables are reported once.
+Every table is checked where it lies (DuckDB scans the files; see :mod:`churnkit.checks`), so a
+province's export is checked on one machine: memory follows DuckDB's limit, and a join or
+aggregate bigger than that spills to the engine's temporary folder. The summary (rows, groups,
+months and gap months per table) comes from one more aggregate per table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from churnkit.contract import TABLES
-from churnkit.errors import UsageError
-from churnkit.io import table_months
+from churnkit.engine import EngineSettings
 from churnkit.months import format_month, parse_month
-from churnkit.validate import Dataset, Problem, ValidationFailed, load_dataset
-
-LINE_TABLES = tuple(name for name, spec in TABLES.items() if spec.date_column == "month")
-
-
-@dataclass
-class _Totals:
-    rows: int = 0
-    groups: set = field(default_factory=set)
-    months: set = field(default_factory=set)
-    has_groups: bool = False
+from churnkit.validate import Dataset, load_dataset
 
 
 @dataclass
 class Survey:
     summary: pd.DataFrame
     warnings: list[str]
-    chunks: int
 
 
-def _add(totals: dict[str, _Totals], dataset: Dataset, first_chunk: bool) -> None:
-    for name, frame in dataset.tables.items():
-        if name not in LINE_TABLES and not first_chunk:
-            continue
-        t = totals.setdefault(name, _Totals())
-        t.rows += len(frame)
-        if "group_id" in frame:
-            t.has_groups = True
-            t.groups.update(frame["group_id"].dropna().astype(str).unique())
-        date = TABLES[name].date_column
-        if date == "month":
-            t.months.update(frame["month"].dropna().astype(str).unique())
-        elif date == "date" and len(frame):
-            t.months.update(frame["date"].dropna().dt.strftime("%Y-%m").unique())
-
-
-def _table(totals: dict[str, _Totals]) -> pd.DataFrame:
+def summarise(dataset: Dataset) -> pd.DataFrame:
+    """One row per table: rows, groups, first and last month, months covered and gap months."""
+    counts = dataset.summary or load_dataset(dataset.data_dir, survey=True, con=None).summary
     rows = []
     for name in TABLES:
-        if name not in totals:
+        if name not in counts:
             continue
-        t = totals[name]
-        info = {"table": name, "rows": t.rows, "groups": len(t.groups) if t.has_groups else None}
-        if t.months:
-            months = sorted(t.months)
+        info = {"table": name, "rows": counts[name]["rows"], "groups": counts[name]["groups"]}
+        months = counts[name]["months"]
+        if months:
             idx = [parse_month(m) for m in months]
             gaps = sorted(set(range(idx[0], idx[-1] + 1)) - set(idx))
             info.update(first=months[0], last=months[-1], months=str(len(months)),
@@ -70,48 +43,7 @@ def _table(totals: dict[str, _Totals]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summarise(dataset: Dataset) -> pd.DataFrame:
-    """One row per table of a loaded dataset: rows, groups, months covered and gap months."""
-    totals: dict[str, _Totals] = {}
-    _add(totals, dataset, first_chunk=True)
-    return _table(totals)
-
-
-def _merge(problems: list[Problem], new: list[Problem]) -> None:
-    """Add up line-table problems of the same kind; keep other tables' problems once."""
-    for problem in new:
-        same = next((p for p in problems if (p.table, p.column, p.what, p.fix) == (problem.table, problem.column, problem.what, problem.fix)), None)
-        if same is None:
-            problems.append(replace(problem))
-        elif problem.table in LINE_TABLES:
-            same.count += problem.count
-            same.examples = (same.examples + problem.examples)[:3]
-            same.files = sorted(set(same.files) | set(problem.files))
-
-
-def survey(data_dir: Path, encoding: str | None = None, chunk_months: int = 3) -> Survey:
-    """Validate every table of ``data_dir`` in chunks of months; raise ValidationFailed listing all problems."""
-    if chunk_months < 1:
-        raise UsageError(f"--chunk-months must be at least 1, not {chunk_months}")
-    months = table_months(data_dir, "billing", encoding) if Path(data_dir).is_dir() else []
-    if not months:  # nothing to chunk by: one pass reports whatever is wrong
-        dataset = load_dataset(data_dir, encoding)
-        return Survey(summarise(dataset), dataset.warnings, 1)
-    lo, hi = parse_month(months[0]), parse_month(months[-1])
-    windows = [(start, min(start + chunk_months - 1, hi)) for start in range(lo, hi + 1, chunk_months)]
-    totals: dict[str, _Totals] = {}
-    problems: list[Problem] = []
-    warnings: list[str] = []
-    for i, window in enumerate(windows):
-        try:
-            dataset = load_dataset(data_dir, encoding, window=window)
-        except ValidationFailed as exc:
-            _merge(problems, exc.problems)
-            continue
-        warnings.extend(w for w in dataset.warnings if w not in warnings)
-        _add(totals, dataset, first_chunk=not totals)
-    if problems:
-        order = list(TABLES)
-        problems.sort(key=lambda p: order.index(p.table) if p.table in order else len(order))  # stable
-        raise ValidationFailed(Path(data_dir), problems)
-    return Survey(_table(totals), warnings, len(windows))
+def survey(data_dir: Path, encoding: str | None = None, engine: EngineSettings | None = None) -> Survey:
+    """Validate every table of ``data_dir``; raise ValidationFailed listing all problems."""
+    dataset = load_dataset(data_dir, encoding, engine=engine, survey=True)
+    return Survey(summarise(dataset), dataset.warnings)

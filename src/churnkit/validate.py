@@ -1,87 +1,39 @@
-"""Validation of a data directory against the data contract, at load time.
+"""Opening a data directory: engine tables scanned in place, checked against the data contract.
 
-``load_dataset`` reads every table, types its columns, checks it with pandera (lazily, so every
-failure is collected) and checks the links between tables. It either returns a typed
-:class:`Dataset` or raises one :class:`~churnkit.errors.DataError` that lists every problem,
-each naming the table, the column, how many rows and the first offending keys.
+``load_dataset`` opens every table as a DuckDB view over its files (:mod:`churnkit.scan`), types
+its columns in the engine (:mod:`churnkit.typed`) and runs every rule of the contract as engine
+aggregates (:mod:`churnkit.checks`). It either returns a :class:`Dataset`, whose tables stay in
+the engine, or raises one :class:`ValidationFailed` listing every problem, each naming the
+table, the column, how many rows, the first offending keys, the files and the fix.
+
+Only group-level tables come back to Python: ``groups`` and ``churn`` (one row per group), and
+what the commands aggregate per group and month. Line tables (billing, usage) never do.
 """
 
 from __future__ import annotations
 
-import codecs
 import difflib
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
+import ibis
 import pandas as pd
-import pandera.pandas as pa
 
-from churnkit.contract import EVENT_TABLES, TABLES, Column, TableSpec
+from churnkit.checks import Problem, column_rules, count_rules, duplicate_problems, examples, link_rules
+from churnkit.checks import churned_still_billed, usage_without_billing
+from churnkit.contract import TABLES, TableSpec
+from churnkit.engine import EngineSettings, connect
 from churnkit.errors import DataError, UsageError
-from churnkit.io import SOURCE_COLUMN, MonthWindow, read_table, table_files
+from churnkit.io import SOURCE_COLUMN
 from churnkit.months import format_month
+from churnkit.scan import RawTable, Scan, open_scan, read_error
+from churnkit.typed import q, select_list
 
-EXAMPLES = 3
-
-FIXES = {
-    "ge": "values must be >= {ge}; correct the export",
-    "isin": "allowed values are {isin}",
-    "not_nullable": "the column may not be empty; fill it or drop the rows",
-    "unique": "each key may appear once; remove the duplicated rows (conflicting copies must be resolved at the source)",
-    "type": "store numbers as numbers (no text, units or thousands separators)",
-    "month": "write months as YYYY-MM or a date on the first of the month",
-    "date": "write dates as ISO dates (YYYY-MM-DD)",
-    "integer": "counts must be whole numbers",
-}
-
-
-@dataclass
-class Problem:
-    table: str
-    column: str
-    what: str
-    count: int
-    examples: list[str]
-    fix: str
-    files: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        where = f" in {', '.join(self.files[:2])}" if self.files else ""
-        eg = f" (e.g. {'; '.join(self.examples)})" if self.examples else ""
-        return f"{self.table}.{self.column}: {self.count} row(s) {self.what}{where}{eg}; fix: {self.fix}"
-
-
-@dataclass
-class Dataset:
-    """The validated tables of a data directory: typed pandas frames keyed by table name.
-
-    ``month`` columns are ``YYYY-MM`` text, dates are ``datetime64``, identifiers are text.
-    """
-
-    data_dir: Path
-    tables: dict[str, pd.DataFrame]
-    warnings: list[str] = field(default_factory=list)
-    window: tuple[str, str] | None = None  # billing and usage hold only these months (see load_dataset)
-    first_active: pd.DataFrame | None = None  # with a window: each group's first billing month in all the data
-    history: list[str] | None = None  # with a window: every billing month in all the data
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
-
-    def get(self, name: str) -> pd.DataFrame | None:
-        return self.tables.get(name)
-
-    @property
-    def months(self) -> list[str]:
-        """Billing months loaded (within the window, if one was given)."""
-        return sorted(self.tables["billing"]["month"].unique())
-
-    @property
-    def coverage(self) -> list[str]:
-        """Billing months in the data directory, whether loaded or not."""
-        return self.history if self.history is not None else self.months
+TEXT = "string[pyarrow]"  # compact text columns; identifiers are never numbers
+LINE_TABLES = ("billing", "usage")
+GROUP_LEVEL = ("groups", "churn")  # at most one row per group: fetched into pandas
 
 
 class ValidationFailed(DataError):
@@ -94,292 +46,259 @@ class ValidationFailed(DataError):
         super().__init__(f"{data_dir}: {first}{more}")
 
 
-def _examples(frame: pd.DataFrame, mask: pd.Series, spec: TableSpec) -> tuple[list[str], list[str]]:
-    rows = frame.loc[mask]
-    keys = [c for c in (spec.key or ("group_id",)) if c in rows.columns]
-    if "group_id" in rows.columns and "group_id" not in keys:
-        keys = [*keys, "group_id"]
-    head = rows.drop_duplicates(keys).head(EXAMPLES) if keys else rows.head(EXAMPLES)
-    examples = [" ".join(f"{k}={row[k]}" for k in keys) for _, row in head.iterrows()]
-    files = sorted(rows[SOURCE_COLUMN].dropna().unique().tolist()) if SOURCE_COLUMN in rows else []
-    return examples, files
+@dataclass
+class Dataset:
+    """A validated data directory, its tables in the engine.
+
+    ``con`` is the Ibis backend; ``typed(name)`` is a table's typed view (months ``YYYY-MM``
+    text, dates DATE, identifiers text), restricted to the window for billing and usage.
+    ``dataset["groups"]`` and ``dataset["churn"]`` are pandas frames (one row per group).
+    """
+
+    data_dir: Path
+    con: object
+    present: list[str]
+    frames: dict[str, pd.DataFrame]
+    months: list[str]  # billing months in scope (within the window, if one was given)
+    coverage: list[str]  # billing months in the data directory, whether in scope or not
+    warnings: list[str] = field(default_factory=list)
+    window: tuple[str, str] | None = None
+    summary: dict = field(default_factory=dict)  # per table: rows, groups, months (for `churnkit validate`)
+    scan: Scan | None = None
+    spill: Path | None = None  # the engine's spill folder (scratch files of a command go there too)
+
+    def __post_init__(self) -> None:
+        if self.scan is not None:
+            weakref.finalize(self, self.scan.close)
+
+    @property
+    def db(self):
+        return self.con.con
+
+    def typed(self, name: str) -> ibis.Table:
+        return self.con.table(f"typed_{name}")
+
+    def has(self, name: str) -> bool:
+        return name in self.present
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name in self.frames:
+            return self.frames[name]
+        if name not in self.present:
+            raise KeyError(name)
+        return self.fetch(name)
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        return self[name] if name in self.present else None
+
+    def fetch(self, name: str) -> pd.DataFrame:
+        """A table as a typed pandas frame: for inspecting small data (tests, notebooks). The
+        commands never call it on line tables."""
+        return _pandas(self.db.sql(f"SELECT * EXCLUDE ({SOURCE_COLUMN}) FROM typed_{name}").to_arrow_table(), TABLES[name])
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        return {name: self[name] for name in self.present}
 
 
-def _problem(spec, frame, mask, column, what, fix) -> Problem:
-    examples, files = _examples(frame, mask, spec)
-    return Problem(spec.name, column, what, int(mask.sum()), examples, fix, files)
-
-
-TEXT = "string[pyarrow]"  # compact text columns; identifiers are never numbers
-
-
-def _month_text(value) -> str | None:
-    """'YYYY-MM', 'YYYY-MM-01' or a first-of-month date -> 'YYYY-MM'; None when it is none of those."""
-    text = str(value).strip()
-    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
-        return text
-    stamp = pd.to_datetime(text[:10], format="%Y-%m-%d", errors="coerce")
-    if pd.isna(stamp) or stamp.day != 1:
-        return None
-    return f"{stamp:%Y-%m}"
-
-
-def _by_unique(values: pd.Series, func) -> pd.Series:
-    """Apply ``func`` once per distinct value (months and dates repeat millions of times)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = np.array([func(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(mapped[codes], index=values.index)
-
-
-def _present(raw: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_datetime64_any_dtype(raw):
-        return raw.notna()
-    return raw.notna() & (raw.astype(TEXT).str.strip() != "").fillna(False).astype(bool)
-
-
-def _type_column(spec: TableSpec, frame: pd.DataFrame, col: Column, problems: list[Problem]) -> pd.Series | None:
-    """Type one column in place; return the rows whose value was present but unreadable (already reported)."""
-    raw = frame[col.name]
-    if col.kind in ("id", "text"):
-        if col.kind == "id" and pd.api.types.is_float_dtype(raw):
-            problems.append(_problem(spec, frame, raw.notna(), col.name, "stored as floating-point numbers, which lose digits of long ids",
-                                     "store identifiers as text"))
-        text = raw.astype(TEXT)
-        blank = text.str.len() == 0
-        frame[col.name] = text.where(~blank.fillna(False).astype(bool), pd.NA) if blank.any() else text
-        return
-    present = _present(raw)
-    if col.kind == "month":
-        parsed = _by_unique(raw, _month_text).astype(TEXT)
-        bad = present & parsed.isna()
-        if bad.any():
-            problems.append(_problem(spec, frame, bad, col.name, "are not months", FIXES["month"]))
-        frame[col.name] = parsed
-        return bad
-    elif col.kind == "date":
-        parsed = pd.to_datetime(_by_unique(raw, lambda v: str(v).strip()[:10]), format="%Y-%m-%d", errors="coerce")
-        bad = present & parsed.isna()
-        if bad.any():
-            problems.append(_problem(spec, frame, bad, col.name, "are not dates", FIXES["date"]))
-        frame[col.name] = parsed.astype("datetime64[ns]")
-        return bad
-    else:  # float / int
-        parsed = raw.astype("float64") if pd.api.types.is_numeric_dtype(raw) else pd.to_numeric(raw, errors="coerce").astype("float64")
-        bad = present & parsed.isna()
-        if bad.any():
-            problems.append(_problem(spec, frame, bad, col.name, "are not numbers", FIXES["type"]))
-        if col.kind == "int":
-            frac = parsed.notna() & (parsed != parsed.round())
-            if frac.any():
-                problems.append(_problem(spec, frame, frac, col.name, "are not whole numbers", FIXES["integer"]))
-            frame[col.name] = parsed.round().astype("Int64")
-        else:
-            frame[col.name] = parsed
-        return bad
-
-
-def _schema(spec: TableSpec, columns: list[str]) -> pa.DataFrameSchema:
-    cols = {}
+def _pandas(table, spec: TableSpec) -> pd.DataFrame:
+    if hasattr(table, "read_all"):
+        table = table.read_all()
+    frame = table.to_pandas()
+    frame = frame[[c for c in frame.columns if not c.startswith("__")]]
     for col in spec.columns:
-        if col.name not in columns:
+        if col.name not in frame:
             continue
-        checks = []
-        if col.ge is not None:
-            checks.append(pa.Check.ge(col.ge))
-        if col.isin is not None:
-            checks.append(pa.Check.isin(list(col.isin)))
-        cols[col.name] = pa.Column(nullable=col.nullable, checks=checks)
-    unique = [k for k in spec.key if k in columns] if spec.key else None
-    return pa.DataFrameSchema(cols, unique=unique if unique else None, report_duplicates="all")
-
-
-def _duplicate_problems(spec: TableSpec, frame: pd.DataFrame) -> list[Problem]:
-    """Rows sharing a key: keys whose copies are all alike (identical) apart from keys whose copies differ (conflicting)."""
-    key = list(spec.key)
-    dups = frame.duplicated(key, keep=False)
-    body = frame.loc[dups].drop(columns=[SOURCE_COLUMN], errors="ignore")
-    distinct = body.drop_duplicates()
-    clash = {tuple(k) for k in distinct.loc[distinct.duplicated(key, keep=False), key].itertuples(index=False, name=None)}
-    conflicting = pd.Series(False, index=frame.index)
-    conflicting.loc[body.index] = [tuple(k) in clash for k in body[key].itertuples(index=False, name=None)]
-    out = []
-    for kind, mask in (("identical", dups & ~conflicting), ("conflicting", conflicting)):
-        if mask.any():
-            out.append(_problem(spec, frame, mask, "+".join(key), f"share a key with another row ({kind} duplicates)", FIXES["unique"]))
-    return out
-
-
-def _check_schema(spec: TableSpec, frame: pd.DataFrame, problems: list[Problem], unreadable: dict[str, pd.Series] | None = None) -> None:
-    unreadable = unreadable or {}
-    keys_checked = False
-    try:
-        _schema(spec, list(frame.columns)).validate(frame, lazy=True, inplace=True)
-    except pa.errors.SchemaErrors as err:
-        cases = err.failure_cases
-        for (column, check), group in cases.groupby(["column", "check"], sort=True, dropna=False):
-            index = group["index"].dropna().astype(int).unique()
-            mask = pd.Series(False, index=frame.index)
-            mask.loc[index] = True
-            check = str(check)
-            if check.startswith("greater_than_or_equal_to"):
-                what, fix = f"are below {spec.column(column).ge:g}", FIXES["ge"].format(ge=spec.column(column).ge)
-            elif check.startswith("isin"):
-                what, fix = "hold values outside the allowed set", FIXES["isin"].format(isin=", ".join(spec.column(column).isin))
-            elif check == "not_nullable":
-                if column in unreadable:  # unreadable values were reported as such, not as empty
-                    mask &= ~unreadable[column]
-                    if not mask.any():
-                        continue
-                what, fix = "are empty", FIXES["not_nullable"]
-            elif "unique" in check or "duplicate" in check or column == spec.name or str(column) in ("None", "nan"):
-                # pandera reports a key once per key column: report the duplicates once
-                if not keys_checked:
-                    problems.extend(_duplicate_problems(spec, frame))
-                keys_checked = True
-                continue
-            else:
-                what, fix = f"fail check {check}", "correct the values"
-            problems.append(_problem(spec, frame, mask, str(column), what, fix))
-
-
-def _read_and_type(data_dir: Path, spec: TableSpec, encoding: str | None, problems: list[Problem], warnings: list[str],
-                   window: MonthWindow | None = None):
-    frame = read_table(data_dir, spec.name, encoding, window if spec.date_column == "month" else None)
-    if frame is None:
-        if spec.required:
-            problems.append(Problem(spec.name, "*", "missing: the table is required", 0, [],
-                                    f"add {spec.name}.parquet, {spec.name}.csv or a folder {spec.name}/ to {data_dir}"))
-        return None
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    missing = [c for c in spec.required_columns if c not in frame.columns]
-    if missing:
-        for name in missing:
-            close = difflib.get_close_matches(name, [c for c in frame.columns if c != SOURCE_COLUMN], n=1)
-            fix = f"rename column {close[0]!r} to {name!r}" if close else f"add column {name!r}"
-            problems.append(Problem(spec.name, name, "missing: the column is required", len(frame), [], fix,
-                                    sorted(frame[SOURCE_COLUMN].unique().tolist())[:2]))
-        return None
-    known = {c.name for c in spec.columns} | {SOURCE_COLUMN}
-    extra = [c for c in frame.columns if c not in known]
-    if extra:
-        warnings.append(f"{spec.name}: ignoring unknown column(s) {', '.join(extra)}")
-        frame = frame.drop(columns=extra)
-    if frame.empty and spec.name in ("groups", "billing") and not (window is not None and window.seen):
-        problems.append(Problem(spec.name, "*", "present, but the table has no rows", 0, [],
-                                f"export {spec.name} again with its rows",
-                                [str(p.relative_to(data_dir)) for p in table_files(data_dir, spec.name)][:2]))
-        return None
-    unreadable = {}
-    for col in spec.columns:
-        if col.name in frame.columns:
-            bad = _type_column(spec, frame, col, problems)
-            if bad is not None and bad.any():
-                unreadable[col.name] = bad
-    _check_schema(spec, frame, problems, unreadable)
+        if col.kind in ("id", "text", "month"):
+            frame[col.name] = frame[col.name].astype(TEXT)
+        elif col.kind == "date":
+            frame[col.name] = pd.to_datetime(frame[col.name]).astype("datetime64[ns]")
+        elif col.kind == "int":
+            frame[col.name] = frame[col.name].astype("Int64")
+        else:
+            frame[col.name] = frame[col.name].astype("float64")
     return frame
 
 
-def _line_month_keys(rows: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray:
-    """For each (month, member_id) of ``rows``: whether it occurs in ``reference`` (a DuckDB anti-join:
-    hashing tens of millions of line ids is what DuckDB does fast)."""
-    con = duckdb.connect()
-    try:
-        con.register("r", pd.DataFrame({"month": rows["month"], "member_id": rows["member_id"], "row": np.arange(len(rows))}))
-        con.register("b", reference[["month", "member_id"]])
-        missing = con.execute(
-            "SELECT row FROM r ANTI JOIN b ON r.month::VARCHAR = b.month::VARCHAR AND r.member_id = b.member_id"
-        ).fetchnumpy()["row"]
-    finally:
-        con.close()
-    found = np.ones(len(rows), dtype=bool)
-    found[np.asarray(missing, dtype=np.int64)] = False
-    return found
+def _type_view(db, raw: RawTable, spec: TableSpec, problems: list[Problem], warnings: list[str]) -> list[str] | None:
+    """Create ``typed_<name>`` over ``raw_<name>``; None when a required column is missing."""
+    columns = [c for c in raw.columns]
+    missing = [c for c in spec.required_columns if c not in columns]
+    if missing:
+        rows = db.execute(f"SELECT count(*) FROM {raw.view}").fetchall()[0][0]
+        for name in missing:
+            close = difflib.get_close_matches(name, columns, n=1)
+            fix = f"rename column {close[0]!r} to {name!r}" if close else f"add column {name!r}"
+            problems.append(Problem(spec.name, name, "missing: the column is required", int(rows), [], fix, sorted(raw.labels)[:2]))
+        return None
+    known = {c.name for c in spec.columns}
+    extra = [c for c in columns if c not in known]
+    if extra:
+        warnings.append(f"{spec.name}: ignoring unknown column(s) {', '.join(extra)}")
+    items, _ = select_list(list(spec.columns), raw.columns)
+    db.execute(f"CREATE OR REPLACE TEMP VIEW all_{spec.name} AS SELECT {', '.join(items)}, {SOURCE_COLUMN} FROM {raw.view}")
+    return [c.name for c in spec.columns if c.name in raw.columns]
 
 
-def _check_links(tables: dict[str, pd.DataFrame], problems: list[Problem], last_month: str | None = None) -> None:
-    groups = tables.get("groups")
-    if groups is not None and not any(p.table == "groups" and p.column == "group_id" for p in problems):
-        known = groups["group_id"].dropna().unique()
-        for name, frame in tables.items():
-            if TABLES[name].fk_groups and "group_id" in frame:
-                mask = frame["group_id"].notna() & ~frame["group_id"].isin(known)
-                if mask.any():
-                    problems.append(_problem(TABLES[name], frame, mask, "group_id", "name groups not in table groups",
-                                             "add the groups to groups or drop the rows"))
-    billing, usage = tables.get("billing"), tables.get("usage")
-    if billing is not None and usage is not None:
-        mask = pd.Series(~_line_month_keys(usage, billing), index=usage.index)
-        if mask.any():
-            problems.append(_problem(TABLES["usage"], usage, mask, "member_id", "have no billing row for the same month and line",
-                                     "a line is active only with a billing row; add the billing rows or drop the usage rows"))
-    if usage is not None and {"forwarded_offnet_calls", "forwarded_calls"} <= set(usage):
-        mask = (usage["forwarded_offnet_calls"] > usage["forwarded_calls"]).fillna(False).astype(bool)
-        if mask.any():
-            problems.append(_problem(TABLES["usage"], usage, mask, "forwarded_offnet_calls", "exceed forwarded_calls",
-                                     "off-net forwards are a part of all forwards; correct the counts"))
-    if last_month is None and billing is not None and billing["month"].notna().any():
-        last_month = max(billing["month"].dropna())
-    if last_month is not None:
-        last = pd.Period(last_month, "M").end_time.normalize()
-        for name in EVENT_TABLES:
-            frame = tables.get(name)
-            if frame is not None and len(frame):
-                mask = (frame["date"] > last).fillna(False).astype(bool)
-                if mask.any():
-                    problems.append(_problem(TABLES[name], frame, mask, "date",
-                                             f"are dated after the last billing month {last:%Y-%m}",
-                                             "events cannot be later than the data export; correct the dates"))
-    churn = tables.get("churn")
-    if churn is not None and billing is not None:
-        rows = billing.loc[billing["group_id"].isin(churn["group_id"].dropna().unique()), ["group_id", "month"]]
-        rows = rows.dropna().astype({"group_id": TEXT, "month": TEXT})
-        last = rows.groupby("group_id")["month"].max().rename("last_month").reset_index()
-        merged = churn.merge(last, on="group_id").dropna(subset=["churn_month"])
-        late = merged["last_month"] >= merged["churn_month"]
-        if late.any():
-            bad = churn["group_id"].isin(merged.loc[late, "group_id"])
-            problems.append(_problem(TABLES["churn"], churn, bad, "churn_month", "have billing rows on or after their churn_month",
-                                     "churn_month is the first month with no billing rows; correct it"))
+def _scope(db, name: str, window: tuple[str, str] | None) -> None:
+    """``typed_<name>``: the rows in scope (billing and usage within the window; unreadable months kept)."""
+    where = ""
+    if window is not None and name in LINE_TABLES:
+        where = f" WHERE month IS NULL OR month BETWEEN '{window[0]}' AND '{window[1]}'"
+    db.execute(f"CREATE OR REPLACE TEMP VIEW typed_{name} AS SELECT * FROM all_{name}{where}")
 
 
-def load_dataset(data_dir: Path, encoding: str | None = None, window: tuple[int, int] | None = None) -> Dataset:
-    """Read and validate every table of ``data_dir``; raise ValidationFailed listing all problems.
+def _check_table(db, spec: TableSpec, columns: list[str], problems: list[Problem], groups_ok: bool,
+                 last_day: str | None) -> list[Problem]:
+    """Column and link rules of one table, counted in one scan; returns its link problems
+    (reported after every table's own problems)."""
+    view = f"typed_{spec.name}"
+    types = {c: "" for c in columns}
+    raw_types = db.execute(f"DESCRIBE raw_{spec.name}").fetchall()
+    types = {row[0]: row[1] for row in raw_types if row[0] in columns}
+    own = column_rules(spec, types)
+    links = link_rules(spec, types, groups_ok and spec.name != "groups", last_day)
+    source = view
+    if any(r.condition.endswith("__known IS NULL") for r in links):
+        source = (f"(SELECT t.*, g.group_id AS __known FROM {view} t LEFT JOIN "
+                  f"(SELECT DISTINCT group_id FROM typed_groups) g ON t.group_id = g.group_id)")
+    counts = count_rules(db, source, own + links)
+    found = []
+    for rule, n in zip(own + links, counts):
+        if n:
+            shown, files = examples(db, source, spec, columns, rule.condition, n)
+            found.append((rule in links, Problem(spec.name, rule.column, rule.what, n, shown, rule.fix, files)))
+    problems.extend(p for is_link, p in found if not is_link)
+    if spec.key and all(k in columns for k in spec.key):
+        problems.extend(duplicate_problems(db, view, spec, columns))
+    return [p for is_link, p in found if is_link]
+
+
+def _empty_problem(spec: TableSpec, raw: RawTable) -> Problem:
+    return Problem(spec.name, "*", "present, but the table has no rows", 0, [], f"export {spec.name} again with its rows",
+                   raw.labels[:2])
+
+
+def load_dataset(data_dir: Path, encoding: str | None = None, window: tuple[int, int] | None = None,
+                 engine: EngineSettings | None = None, con=None, survey: bool = False) -> Dataset:
+    """Open ``data_dir`` in the engine and check it; raise ValidationFailed listing all problems.
 
     ``window`` (two month indexes) keeps only the billing and usage rows of those months, for a
-    job that needs no more (scoring one month reads six months of history): memory and time then
-    grow with the window, not with the length of the history. Rows outside it are not validated;
-    ``churnkit validate`` checks everything.
+    job that needs no more (scoring one month reads six months of history): the work then grows
+    with the window, not with the length of the history. Rows outside it are not checked;
+    ``churnkit validate`` checks everything. ``survey`` also counts rows, groups and months per
+    table for the summary ``churnkit validate`` prints.
     """
     data_dir = Path(data_dir)
     if encoding is not None:
+        import codecs
+
         try:
             codecs.lookup(encoding)
         except LookupError:
             raise UsageError(f"--encoding {encoding!r} is not a known encoding; try gb18030, gbk or utf-8") from None
     if not data_dir.is_dir():
         raise DataError(f"{data_dir}: no such data directory; pass the folder holding groups, billing and usage")
+    engine = engine or EngineSettings.from_env()
+    con = con or connect("duckdb", engine)
+    db = con.con
+    scan = open_scan(db, data_dir, list(TABLES), encoding)
+    try:
+        dataset = _validate(con, db, scan, data_dir, window, survey)
+    except duckdb.Error as exc:
+        scan.close()
+        raise read_error(exc, [p for t in scan.tables.values() for p in t.files]) from None
+    except BaseException:
+        scan.close()
+        raise
+    dataset.spill = engine.spill_folder()
+    return dataset
+
+
+def _validate(con, db, scan: Scan, data_dir: Path, window, survey: bool) -> Dataset:
     problems: list[Problem] = []
     warnings: list[str] = []
-    tables = {}
-    scope = None
-    if window is not None:
-        scope = {name: MonthWindow(format_month(window[0]), format_month(window[1]), track_groups=name == "billing")
-                 for name in ("billing", "usage")}
+    columns: dict[str, list[str]] = {}
     for spec in TABLES.values():
-        frame = _read_and_type(data_dir, spec, encoding, problems, warnings, scope.get(spec.name) if scope else None)
-        if frame is not None:
-            tables[spec.name] = frame
-    last_month = max(scope["billing"].seen) if scope and scope["billing"].seen else None
-    _check_links(tables, problems, last_month)  # also after column problems: validate lists every problem at once
+        raw = scan.tables.get(spec.name)
+        if raw is None:
+            if spec.required:
+                problems.append(Problem(spec.name, "*", "missing: the table is required", 0, [],
+                                        f"add {spec.name}.parquet, {spec.name}.csv or a folder {spec.name}/ to {data_dir}"))
+            continue
+        cols = _type_view(db, raw, spec, problems, warnings)
+        if cols is not None:
+            columns[spec.name] = cols
+    scope = (format_month(window[0]), format_month(window[1])) if window is not None else None
+    coverage = []
+    if "billing" in columns:
+        coverage = [r[0] for r in db.execute("SELECT DISTINCT month FROM all_billing WHERE month IS NOT NULL ORDER BY 1").fetchall()]
+    for name in columns:
+        _scope(db, name, scope)
+    for name in ("groups", "billing"):
+        if name in columns and not (scope is not None and name == "billing" and coverage):
+            if db.execute(f"SELECT count(*) FROM (SELECT 1 FROM typed_{name} LIMIT 1)").fetchall()[0][0] == 0:
+                problems.append(_empty_problem(TABLES[name], scan.tables[name]))
+                columns.pop(name)
+    groups_ok = "groups" in columns
+    links: list[Problem] = []
+    last_day = None
+    if coverage:
+        last = pd.Period(coverage[-1], "M").end_time
+        last_day = f"{last:%Y-%m-%d}"
+    for spec in TABLES.values():
+        if spec.name in columns:
+            links.extend(_check_table(db, spec, columns[spec.name], problems, groups_ok, last_day))
+        if spec.name == "groups":
+            groups_ok = groups_ok and not any(p.table == "groups" and p.column == "group_id" for p in problems)
+    problems.extend(_cross_table(db, columns, links))
     if problems:
         raise ValidationFailed(data_dir, problems)
-    for frame in tables.values():
-        frame.drop(columns=[SOURCE_COLUMN], inplace=True)
-    if "contracts" not in tables and "groups" in tables and "contract_end" in tables["groups"]:
+    frames = {name: _pandas(db.sql(f"SELECT * EXCLUDE ({SOURCE_COLUMN}) FROM typed_{name}").to_arrow_table(), TABLES[name])
+              for name in GROUP_LEVEL if name in columns}
+    if "contracts" not in columns and "contract_end" in columns.get("groups", []):
         warnings.append("groups: months_to_contract_end comes from the static contract_end snapshot "
                         "(no contracts table); for past months it may show later renewals")
-    if scope is None:
-        return Dataset(data_dir, tables, warnings)
-    first = scope["billing"].first_months()
-    return Dataset(data_dir, tables, warnings, (scope["billing"].first, scope["billing"].last), first,
-                   sorted(scope["billing"].seen))
+    months = [m for m in coverage if scope is None or scope[0] <= m <= scope[1]]
+    summary = _summary(db, columns) if survey else {}
+    return Dataset(data_dir, con, list(columns), frames, months, coverage, warnings, scope, summary, scan)
+
+
+def _cross_table(db, columns: dict, links: list[Problem]) -> list[Problem]:
+    """Link problems in the contract's order: unknown groups, usage without billing, off-net
+    forwards, late events, churned groups still billed."""
+    order = {"name groups not in table groups": 0, "exceed forwarded_calls": 2}
+    out = [p for p in links if order.get(p.what) == 0]
+    if "usage" in columns and "billing" in columns:
+        n, condition = usage_without_billing(db, "typed_usage", "typed_billing")
+        if n:
+            spec = TABLES["usage"]
+            shown, files = examples(db, "typed_usage u", spec, columns["usage"], condition, n)
+            out.append(Problem("usage", "member_id", "have no billing row for the same month and line", n, shown,
+                               "a line is active only with a billing row; add the billing rows or drop the usage rows", files))
+    out.extend(p for p in links if order.get(p.what) == 2)
+    out.extend(p for p in links if p.what.startswith("are dated after"))
+    if "churn" in columns and "billing" in columns:
+        n, condition = churned_still_billed(db, "typed_churn", "typed_billing")
+        if n:
+            shown, files = examples(db, "typed_churn", TABLES["churn"], columns["churn"], condition, n)
+            out.append(Problem("churn", "churn_month", "have billing rows on or after their churn_month", n, shown,
+                               "churn_month is the first month with no billing rows; correct it", files))
+    return out
+
+
+def _summary(db, columns: dict) -> dict:
+    """Rows, distinct groups and months (or event months) per table, one aggregate each."""
+    out = {}
+    for name, cols in columns.items():
+        date = TABLES[name].date_column
+        parts = ["count(*)", "count(DISTINCT group_id)" if "group_id" in cols else "NULL"]
+        if date == "month":
+            parts.append("list(DISTINCT month)")
+        elif date == "date":
+            parts.append("list(DISTINCT strftime(date, '%Y-%m'))")
+        else:
+            parts.append("NULL")
+        rows, groups, months = db.execute(f"SELECT {', '.join(parts)} FROM typed_{name}").fetchall()[0]
+        out[name] = {"rows": int(rows), "groups": None if groups is None else int(groups),
+                     "months": sorted(m for m in (months or []) if m is not None)}
+    return out

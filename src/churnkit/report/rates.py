@@ -34,12 +34,9 @@ def rate_months(dataset: Dataset, month: int, count: int = 12) -> list[int]:
 
 def bases(dataset: Dataset, months: list[int]) -> pd.DataFrame:
     """One row per (month m, group of m's base): group_id, month, spend (in m-1) and churned (0/1)."""
-    billing = dataset["billing"]
     wanted = {format_month(m - 1): format_month(m) for m in months}
-    rows = billing[billing["month"].isin(wanted)]
-    spend = rows.groupby(["month", "group_id"], sort=True, observed=True)["charge"].sum().reset_index()
+    spend = monthly_spend(dataset, list(wanted))
     spend["month"] = spend["month"].astype(str).map(wanted)
-    spend = spend.rename(columns={"charge": "spend"})
     index = {label: parse_month(label) for label in wanted.values()}  # month text -> index, once per month
     month_index = spend["month"].map(index).astype("int64")
     groups = dataset["groups"].set_index("group_id")
@@ -56,6 +53,18 @@ def bases(dataset: Dataset, months: list[int]) -> pd.DataFrame:
     spend = spend[keep].copy()
     spend["churned"] = (churn_index[keep] == month_index[keep]).astype(int).to_numpy()
     return spend.reset_index(drop=True)
+
+
+def monthly_spend(dataset: Dataset, months: list[str]) -> pd.DataFrame:
+    """Each group's billed spend in each of ``months`` (month, group_id, spend): one engine
+    aggregate, one row per group and month."""
+    if not months:
+        return pd.DataFrame({"month": pd.Series([], dtype=object), "group_id": pd.Series([], dtype=object),
+                             "spend": pd.Series([], dtype="float64")})
+    listed = ", ".join(f"'{m}'" for m in months)
+    frame = dataset.db.execute(f"SELECT month, group_id, sum(charge) AS spend FROM typed_billing WHERE month IN ({listed}) "
+                               "GROUP BY month, group_id ORDER BY month, group_id").df()
+    return frame.astype({"month": object, "group_id": object, "spend": "float64"})
 
 
 def _rates(base: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

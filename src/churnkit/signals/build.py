@@ -2,44 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
 import ibis
 import pandas as pd
 
-from churnkit.errors import UsageError
+from churnkit.engine import ENGINES, connect
 from churnkit.months import format_month
 from churnkit.signals.frame import wide
 from churnkit.signals.registry import SIGNALS, Settings
-from churnkit.signals.sources import from_frames, scan_parquet
-
-ENGINES = ("duckdb", "spark")
-
-
-def connect(engine: str = "duckdb"):
-    """An Ibis backend: in-process DuckDB, or Spark (local mode unless a session is configured)."""
-    if engine == "duckdb":
-        return ibis.duckdb.connect()
-    if engine == "spark":
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        # Spark's Python workers must run this interpreter (the venv with pandas), not `python3` on PATH.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        from pyspark.sql import SparkSession
-
-        session = (
-            SparkSession.builder.appName("churnkit")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", "8")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .getOrCreate()
-        )
-        session.sparkContext.setLogLevel("ERROR")
-        return ibis.pyspark.connect(session)
-    raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-
+from churnkit.signals.sources import from_dataset, from_frames, spark_tables
 
 def signal_expr(tables: dict, months: list[int], settings: Settings | None = None) -> ibis.Table:
     """The Ibis expression of the signal table: group_id, month, then every registered signal."""
@@ -67,9 +37,13 @@ def build_signals(frames: dict[str, pd.DataFrame], months: list[int], settings: 
     return _finish(con.execute(expr))
 
 
-def build_signals_from_parquet(data_dir: Path, months: list[int], settings: Settings | None = None,
-                               con=None) -> pd.DataFrame:
-    """Signals computed by scanning a parquet data directory in place (no pandas load of inputs)."""
-    con = con or connect("duckdb")
-    expr = signal_expr(scan_parquet(con, data_dir), months, settings)
-    return _finish(con.execute(expr))
+def signals_of(dataset, months: list[int], settings: Settings | None = None, engine: str = "duckdb",
+               con=None) -> pd.DataFrame:
+    """Signals for every scored group and each month index in ``months``, computed in the engine
+    from a validated dataset's tables; only the group-level result comes back. With
+    ``engine="spark"`` Spark reads the dataset's tables in scope from parquet (see
+    :func:`churnkit.signals.sources.spark_tables`); nothing passes through the driver."""
+    if engine == "duckdb":
+        return _finish(dataset.con.execute(signal_expr(from_dataset(dataset), months, settings)))
+    con = con or connect(engine)
+    return _finish(con.execute(signal_expr(spark_tables(dataset, con), months, settings)))

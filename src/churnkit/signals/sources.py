@@ -112,23 +112,54 @@ def from_frames(frames: dict[str, pd.DataFrame], categories: bool = True) -> dic
     return out
 
 
-def scan_parquet(con, data_dir: Path) -> dict[str, ibis.Table | None]:
-    """Normalised Ibis tables read in place from a data directory of parquet files (no validation)."""
-    data_dir = Path(data_dir)
+def from_dataset(dataset, con=None) -> dict[str, ibis.Table | None]:
+    """Normalised Ibis tables over a validated :class:`~churnkit.validate.Dataset`'s engine tables
+    (billing and usage within its window). With a window, ``first_active`` holds each group's
+    first billing month over the whole data directory, so tenure does not start at the window."""
+    con = con or dataset.con
     out: dict[str, ibis.Table | None] = {}
     for name in TABLES:
-        single, folder = data_dir / f"{name}.parquet", data_dir / name
-        if single.is_file():
-            source = str(single)
-        elif folder.is_dir():
-            source = str(folder / "*.parquet")
+        if dataset.has(name):
+            out[name] = normalise(name, dataset.typed(name))
+        elif name in REQUIRED:
+            raise DataError(f"table {name!r} is required")
         else:
-            if name in REQUIRED:
-                raise DataError(f"{data_dir}: table {name!r} has no parquet file")
             out[name] = _empty(name) if name in EMPTY else None
-            continue
-        out[name] = normalise(name, con.read_parquet(source))
+    if dataset.window is not None:
+        # a view (Ibis 12's con.sql needs fetch_arrow_table, gone from DuckDB 2 connections)
+        dataset.db.execute("CREATE OR REPLACE TEMP VIEW first_active AS SELECT group_id, min(month) AS first_month "
+                           "FROM all_billing WHERE month IS NOT NULL GROUP BY group_id").fetchall()
+        out["first_active"] = normalise("first_active", con.table("first_active"))
     return out
 
 
-__all__ = ["from_frames", "month_index", "normalise", "scan_parquet"]
+def spark_tables(dataset, con) -> dict[str, ibis.Table | None]:
+    """The dataset's typed tables in scope, written once by DuckDB as parquet into its spill
+    folder and read back by Spark (a local session reads local files; a cluster needs that
+    folder on shared storage)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="churnkit-spark-", dir=dataset.spill))
+    out: dict[str, ibis.Table | None] = {}
+    tables = dict.fromkeys(TABLES)
+    for name in TABLES:
+        if dataset.has(name):
+            path = folder / f"{name}.parquet"
+            dataset.db.execute(f"COPY (SELECT * EXCLUDE (__source__) FROM typed_{name}) TO '{path}' (FORMAT parquet)")
+            tables[name] = con.read_parquet(str(path))
+    if dataset.window is not None:
+        path = folder / "first_active.parquet"
+        dataset.db.execute(f"COPY (SELECT group_id, min(month) AS first_month FROM all_billing WHERE month IS NOT NULL "
+                           f"GROUP BY group_id) TO '{path}' (FORMAT parquet)")
+        out["first_active"] = normalise("first_active", con.read_parquet(str(path)))
+    for name, table in tables.items():
+        if table is not None:
+            out[name] = normalise(name, table)
+        elif name in REQUIRED:
+            raise DataError(f"table {name!r} is required")
+        else:
+            out[name] = _empty(name) if name in EMPTY else None
+    return out
+
+
+__all__ = ["from_dataset", "from_frames", "month_index", "normalise", "spark_tables"]

@@ -1,0 +1,188 @@
+"""The data contract's rules as engine aggregates over the typed views of a data directory.
+
+Every rule of one table is counted in a single scan of that table (``count_if`` per rule, and
+the link to ``groups`` joined in the same pass); duplicate keys take one grouped pass; usage
+without billing one anti-join; churned groups still billed one aggregate of billing. Only a rule
+that fails is queried again, for its first offending keys and the files they come from. So a
+valid province costs a few scans of each line table, and nothing but counts and a handful of
+keys ever comes back to Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from churnkit.contract import EVENT_TABLES, TABLES, TableSpec
+from churnkit.io import SOURCE_COLUMN
+from churnkit.typed import q
+
+EXAMPLES = 3
+
+FIXES = {
+    "ge": "values must be >= {ge}; correct the export",
+    "isin": "allowed values are {isin}",
+    "not_nullable": "the column may not be empty; fill it or drop the rows",
+    "unique": "each key may appear once; remove the duplicated rows (conflicting copies must be resolved at the source)",
+    "type": "store numbers as numbers (no text, units or thousands separators)",
+    "month": "write months as YYYY-MM or a date on the first of the month",
+    "date": "write dates as ISO dates (YYYY-MM-DD)",
+    "integer": "counts must be whole numbers",
+}
+UNREADABLE = {"month": ("are not months", "month"), "date": ("are not dates", "date"),
+              "float": ("are not numbers", "type"), "int": ("are not numbers", "type")}
+
+
+@dataclass
+class Problem:
+    table: str
+    column: str
+    what: str
+    count: int
+    examples: list[str]
+    fix: str
+    files: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        where = f" in {', '.join(self.files[:2])}" if self.files else ""
+        eg = f" (e.g. {'; '.join(self.examples)})" if self.examples else ""
+        return f"{self.table}.{self.column}: {self.count} row(s) {self.what}{where}{eg}; fix: {self.fix}"
+
+
+@dataclass
+class Rule:
+    """One rule of one table: a SQL condition on its typed view and the message if rows meet it."""
+
+    column: str
+    condition: str
+    what: str
+    fix: str
+    order: tuple = ()  # where the problem goes in the list (schema problems sorted like pandera's)
+
+
+def example_keys(spec: TableSpec, columns) -> list[str]:
+    keys = [c for c in (spec.key or ("group_id",)) if c in columns]
+    if "group_id" in columns and "group_id" not in keys:
+        keys.append("group_id")
+    return keys
+
+
+def examples(db, view: str, spec: TableSpec, columns, condition: str, count: int) -> tuple[list[str], list[str]]:
+    """The first offending keys (in file order, then key order) and the files holding offending rows."""
+    keys = example_keys(spec, columns)
+    shown = []
+    if keys:
+        cols = ", ".join(q(k) for k in keys)
+        rows = db.execute(f"SELECT {cols} FROM (SELECT {cols}, min({SOURCE_COLUMN}) AS s FROM {view} WHERE {condition} "
+                          f"GROUP BY ALL) ORDER BY s, {cols} LIMIT {EXAMPLES}").fetchall()
+        shown = [" ".join(f"{k}={_show(v)}" for k, v in zip(keys, row)) for row in rows]
+    files = [r[0] for r in db.execute(f"SELECT DISTINCT {SOURCE_COLUMN} FROM {view} WHERE {condition} "
+                                      f"ORDER BY 1 LIMIT 2").fetchall() if r[0] is not None]
+    return shown, files
+
+
+def _show(value) -> str:
+    if value is None:
+        return "<NA>"
+    if hasattr(value, "strftime") and not isinstance(value, str):
+        return f"{value:%Y-%m-%d}"
+    return str(value)
+
+
+def column_rules(spec: TableSpec, types: dict[str, str]) -> list[Rule]:
+    """Typing and schema rules of a table's present columns, in the order they are reported:
+    unreadable values column by column, then range, set and emptiness checks by column name."""
+    from churnkit.typed import is_float
+
+    rules, schema = [], []
+    for col in spec.columns:
+        if col.name not in types:
+            continue
+        c = q(col.name)
+        if col.kind == "id" and is_float(types[col.name]):
+            rules.append(Rule(col.name, f"{c} IS NOT NULL", "stored as floating-point numbers, which lose digits of long ids",
+                              "store identifiers as text"))
+        if col.kind in UNREADABLE:
+            what, fix = UNREADABLE[col.kind]
+            rules.append(Rule(col.name, q(f"__bad_{col.name}"), what, FIXES[fix]))
+        if col.kind == "int":
+            num = q(f"__num_{col.name}")
+            rules.append(Rule(col.name, f"{num} IS NOT NULL AND {num} <> round({num})", "are not whole numbers",
+                              FIXES["integer"]))
+        if col.ge is not None:
+            schema.append(Rule(col.name, f"{c} < {col.ge}", f"are below {col.ge:g}", FIXES["ge"].format(ge=col.ge),
+                               (col.name, "greater_than_or_equal_to")))
+        if col.isin is not None:
+            allowed = ", ".join("'" + v + "'" for v in col.isin)
+            schema.append(Rule(col.name, f"{c} IS NOT NULL AND {c} NOT IN ({allowed})", "hold values outside the allowed set",
+                               FIXES["isin"].format(isin=", ".join(col.isin)), (col.name, "isin")))
+        if not col.nullable:
+            bad = f" AND NOT {q('__bad_' + col.name)}" if col.kind in UNREADABLE else ""
+            schema.append(Rule(col.name, f"{c} IS NULL{bad}", "are empty", FIXES["not_nullable"], (col.name, "not_nullable")))
+    return rules + sorted(schema, key=lambda r: r.order)
+
+
+def link_rules(spec: TableSpec, types: dict[str, str], groups_ok: bool, last_day: str | None) -> list[Rule]:
+    """Rules that look beyond the row: unknown groups, off-net above all forwards, late events."""
+    rules = []
+    if groups_ok and spec.fk_groups and "group_id" in types:
+        rules.append(Rule("group_id", "group_id IS NOT NULL AND __known IS NULL", "name groups not in table groups",
+                          "add the groups to groups or drop the rows"))
+    if spec.name == "usage" and {"forwarded_offnet_calls", "forwarded_calls"} <= set(types):
+        rules.append(Rule("forwarded_offnet_calls", "forwarded_offnet_calls > forwarded_calls", "exceed forwarded_calls",
+                          "off-net forwards are a part of all forwards; correct the counts"))
+    if spec.name in EVENT_TABLES and last_day is not None and "date" in types:
+        rules.append(Rule("date", f"date > DATE '{last_day}'", f"are dated after the last billing month {last_day[:7]}",
+                          "events cannot be later than the data export; correct the dates"))
+    return rules
+
+
+def count_rules(db, view: str, rules: list[Rule]) -> list[int]:
+    """Every rule counted in one scan of ``view``."""
+    if not rules:
+        return []
+    counts = ", ".join(f"count_if({r.condition})" for r in rules)
+    return [int(v or 0) for v in db.execute(f"SELECT {counts} FROM {view}").fetchall()[0]]
+
+
+def duplicate_problems(db, view: str, spec: TableSpec, columns: list[str]) -> list[Problem]:
+    """Rows sharing a key: keys whose copies are all alike (identical) apart from keys whose copies differ."""
+    key = ", ".join(q(k) for k in spec.key)
+    body = ", ".join(q(c) for c in columns)
+    stats = f"""
+        SELECT {key}, count(*) AS n, count(DISTINCT hash({body})) AS variants
+        FROM {view} GROUP BY {key} HAVING count(*) > 1"""
+    db.execute(f"CREATE OR REPLACE TEMP TABLE __dups AS {stats}")
+    out = []
+    try:
+        for kind, test in (("identical", "variants = 1"), ("conflicting", "variants > 1")):
+            n = db.execute(f"SELECT coalesce(sum(n), 0) FROM __dups WHERE {test}").fetchall()[0][0]
+            if not n:
+                continue
+            join = " AND ".join(f"t.{q(k)} IS NOT DISTINCT FROM d.{q(k)}" for k in spec.key)
+            rows = f"(SELECT t.* FROM {view} t JOIN (SELECT * FROM __dups WHERE {test}) d ON {join})"
+            shown, files = examples(db, rows, spec, columns, "true", int(n))
+            out.append(Problem(spec.name, "+".join(spec.key), f"share a key with another row ({kind} duplicates)", int(n),
+                               shown, FIXES["unique"], files))
+    finally:
+        db.execute("DROP TABLE IF EXISTS __dups")
+    return out
+
+
+def usage_without_billing(db, usage: str, billing: str) -> tuple[int, str]:
+    """Usage rows with no billing row for the same month and line: their count and the condition
+    that finds them again."""
+    condition = (f"NOT EXISTS (SELECT 1 FROM {billing} b WHERE b.month = u.month AND b.member_id = u.member_id)")
+    n = db.execute(f"SELECT count(*) FROM {usage} u WHERE {condition}").fetchall()[0][0]
+    return int(n), condition
+
+
+def churned_still_billed(db, churn: str, billing: str) -> tuple[int, str]:
+    """Churn rows of groups with billing on or after their churn_month."""
+    late = (f"SELECT b.group_id FROM {billing} b JOIN {churn} c ON b.group_id = c.group_id "
+            f"WHERE c.churn_month IS NOT NULL AND b.month >= c.churn_month")
+    condition = f"group_id IN (SELECT DISTINCT group_id FROM ({late}))"
+    n = db.execute(f"SELECT count(*) FROM {churn} WHERE {condition}").fetchall()[0][0]
+    return int(n), condition
+
+
+__all__ = ["Problem", "Rule", "TABLES", "column_rules", "count_rules", "duplicate_problems", "examples", "link_rules"]
