@@ -52,8 +52,8 @@ def plan(
     result = plan_wave(scored, data, out_dir, salt=salt, share=holdout, lang=lang, playbook=playbook,
                        model_version=bundle_version(model), horizon=_horizon(model, horizon), replace=replace)
     out.print(f"wave {result.wave}: {result.treated} groups to {len(result.workbooks)} account managers, "
-              f"{result.holdout} held out ({result.holdout / (result.treated + result.holdout):.1%})")
-    out.print(f"wrote {out_dir} ({len(result.workbooks)} workbooks and {result.summary.name}), {result.table}")
+              f"{result.holdout} held out ({result.holdout / (result.treated + result.holdout):.1%})", soft_wrap=True)
+    out.print(f"wrote {out_dir} ({len(result.workbooks)} workbooks and {result.summary.name}), {result.table}", soft_wrap=True)
 
 
 @campaign_app.command("import")
@@ -69,10 +69,10 @@ def import_(
 
     result = import_workbooks(workbooks, data, playbook=playbook, wave=wave)
     out.print(f"read {result.workbooks} workbooks: {result.rows} groups with records, {result.changed} rows changed"
-              + (f", written to {result.table}" if result.table else " (the table was already up to date)"))
+              + (f", written to {result.table}" if result.table else " (the table was already up to date)"), soft_wrap=True)
     if result.deviations:
         err.print(f"[yellow]warning:[/yellow] {result.deviations} holdout groups were contacted: kept as deviations "
-                  "and counted in the report", markup=True, highlight=False)
+                  "and counted in the report", markup=True, highlight=False, soft_wrap=True)
 
 
 @campaign_app.command()
@@ -93,7 +93,7 @@ def effects(
     for r in [*figures["waves"], {**figures["pooled"], "wave": "pooled"}]:
         out.print(f"{r['wave']}: treated {r['treated']} churn {r['churn_treated']:.1%}, holdout {r['holdout']} churn "
                   f"{r['churn_holdout']:.1%}; uplift {100 * r['uplift']:+.1f} points "
-                  f"(95% {100 * r['uplift_lo']:+.1f} to {100 * r['uplift_hi']:+.1f}); holdout contacted {r['holdout_contacted']}")
+                  f"(95% {100 * r['uplift_lo']:+.1f} to {100 * r['uplift_hi']:+.1f}); holdout contacted {r['holdout_contacted']}", soft_wrap=True)
 
 
 @campaign_app.command()
@@ -111,4 +111,4 @@ def simulate(
 
     s = simulate_campaigns(out_dir, groups=groups, months=months, start=start, seed=seed, every=every)
     out.print(f"wrote {out_dir}: {s['waves']} waves, {s['wave_groups']} wave rows; true pooled uplift "
-              f"{100 * (s['true_pooled_uplift'] or 0):+.1f} points (see _truth/campaign_effects.json)")
+              f"{100 * (s['true_pooled_uplift'] or 0):+.1f} points (see _truth/campaign_effects.json)", soft_wrap=True)

@@ -143,7 +143,7 @@ class _Reader:
             cell = f"{L.column_letter(at['group_id'] + 1)}{r}"
             if not isinstance(gid, str):
                 hint = ("it is stored as a number (a spreadsheet may have turned it into 5.1E+17); " if gid is not None else "it is empty; ")
-                self.problem(f"{where}, cell {cell}", f"group_id {gid!r}: {hint}enter it as text, exactly as planned")
+                self.problem(f"{where}, cell {cell}", f"group_id {gid}: {hint}enter it as text, exactly as planned")
                 continue
             gid = gid.strip().lstrip("'")
             if gid not in allowed:
