@@ -69,3 +69,38 @@ def write_scored(scored: pd.DataFrame, excluded: pd.DataFrame, out: Path) -> lis
     out = Path(out)
     return write_all([(out, lambda tmp: _csv(scored, tmp)), (out.with_suffix(".parquet"), lambda tmp: _parquet(scored, tmp)),
                       (excluded_path(out), lambda tmp: _csv(excluded, tmp))])
+
+
+def write_scored_batches(batches, excluded: pd.DataFrame, out: Path) -> list[Path]:
+    """Write the scored table arriving as an iterable of frames (in rank order) to ``out`` (CSV),
+    its parquet twin and the excluded list, all or nothing, holding one batch at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from churnkit.io import atomic_path, commit_all
+
+    out = Path(out)
+    staged = []
+    try:
+        with atomic_path(out, commit=False) as csv_tmp, atomic_path(out.with_suffix(".parquet"), commit=False) as pq_tmp:
+            writer = None
+            with open(csv_tmp, "w", encoding="utf-8-sig", newline="") as fh:
+                for i, frame in enumerate(batches):
+                    for_spreadsheet(frame).to_csv(fh, index=False, header=i == 0, lineterminator="\r\n")
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                    if writer is None:
+                        schema = table.schema
+                        writer = pq.ParquetWriter(pq_tmp, schema)
+                    writer.write_table(table.cast(schema))
+            if writer is not None:
+                writer.close()
+        staged += [(csv_tmp, out), (pq_tmp, out.with_suffix(".parquet"))]
+        with atomic_path(excluded_path(out), commit=False) as ex_tmp:
+            _csv(excluded, ex_tmp)
+        staged.append((ex_tmp, excluded_path(out)))
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    commit_all(staged)
+    return [out, out.with_suffix(".parquet"), excluded_path(out)]
