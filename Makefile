@@ -26,12 +26,18 @@ install: $(VENV)/.installed ## create .venv and install churnkit
 
 install-dev: $(VENV)/.installed-dev ## install churnkit with the test tools
 
-demo: install ## the main job on data/sample: validate, train, score the latest month, write the monthly report
+demo: install ## the main job on data/sample: validate, train, score the latest month, write the monthly report; then a retention campaign
 	$(CK) validate $(SAMPLE)
 	$(CK) train --data $(SAMPLE) --out $(DEMO_OUT)/models/latest --tracking-uri sqlite:///$(DEMO_OUT)/mlflow.db
 	$(CK) score --data $(SAMPLE) --month latest --model $(DEMO_OUT)/models/latest --out $(DEMO_OUT)/scored.csv --top 10
 	$(CK) report --data $(SAMPLE) --month latest --model $(DEMO_OUT)/models/latest --scored $(DEMO_OUT)/scored.csv --out $(DEMO_OUT)/report.html
 	@echo "monthly report: $(abspath $(DEMO_OUT))/report.html (open it in a browser; figures in report.json)"
+	@# retention campaigns: the sample's world again, with past waves run in it (true effects in _truth/)
+	$(CK) campaign simulate --out $(DEMO_OUT)/campaigns/data --groups 2000 --months 24 --start 2024-11 --seed 7
+	$(CK) score --data $(DEMO_OUT)/campaigns/data --month latest --model $(DEMO_OUT)/models/latest --out $(DEMO_OUT)/campaigns/scored.csv
+	$(CK) campaign plan --scored $(DEMO_OUT)/campaigns/scored.csv --data $(DEMO_OUT)/campaigns/data --out $(DEMO_OUT)/campaigns/workbooks --model $(DEMO_OUT)/models/latest
+	$(CK) report --data $(DEMO_OUT)/campaigns/data --month latest --model $(DEMO_OUT)/models/latest --scored $(DEMO_OUT)/campaigns/scored.csv --out $(DEMO_OUT)/campaigns/report.html
+	@echo "retention campaigns: workbooks in $(abspath $(DEMO_OUT))/campaigns/workbooks, report with its Retention section: $(abspath $(DEMO_OUT))/campaigns/report.html"
 
 test: install-dev ## run the whole test suite
 	$(PY) -m pytest -q
