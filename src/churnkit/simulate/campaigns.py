@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from churnkit.campaign import table as T
 from churnkit.campaign.holdout import DEFAULT_SHARE, draw_holdout
@@ -192,7 +193,6 @@ def simulate_campaigns(out: Path, groups: int = 2000, months: int = 24, start: s
     retention = pd.concat(rows, ignore_index=True) if rows else T.empty()
     T.write_parquet(retention, out / "retention.parquet")
     truth = pd.concat(truths, ignore_index=True) if truths else pd.DataFrame()
-    import pyarrow as pa
     write(pa.Table.from_pandas(truth, preserve_index=False), out / "_truth" / "campaigns.parquet")
     effects = true_effects(truth) if len(truth) else {}
     (out / "_truth" / "campaign_effects.json").write_text(json.dumps(effects, indent=1) + "\n", encoding="utf-8")
