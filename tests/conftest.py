@@ -123,14 +123,14 @@ def sample_subset(tmp_path_factory) -> dict[str, pd.DataFrame]:
     from churnkit.validate import load_dataset
 
     if (SAMPLE / "billing").exists() or (SAMPLE / "billing.parquet").exists():
-        frames = load_dataset(SAMPLE).tables
+        frames = load_dataset(SAMPLE).to_frames()
         keep = set(sorted(frames["groups"]["group_id"])[:SAMPLE_GROUPS])
         return {name: frame[frame["group_id"].isin(keep)].reset_index(drop=True) for name, frame in frames.items()}
     from churnkit.simulate import simulate
 
     root = tmp_path_factory.mktemp("sim-small") / "data"
     simulate(root, groups=300, months=14, start="2025-01", seed=1)
-    return load_dataset(root).tables
+    return load_dataset(root).to_frames()
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,7 @@ def cut_at(tables: dict[str, pd.DataFrame], mi: int) -> dict[str, pd.DataFrame]:
 
 
 def load(root, tables) -> dict[str, pd.DataFrame]:
-    return load_dataset(write_tables(root, {"usage": no_usage(), **tables})).tables
+    return load_dataset(write_tables(root, {"usage": no_usage(), **tables})).to_frames()
 
 
 def later_rows() -> dict[str, pd.DataFrame]:

@@ -12,6 +12,8 @@ from churnkit.months import format_month, parse_month
 from churnkit.report.backtest import backtest, backtest_frame, backtest_months, deciles, scores, split_of, top_decile
 from churnkit.validate import Dataset, load_dataset
 
+from conftest import write_tables
+
 
 def test_top_decile_by_hand():
     # 20 groups, the top two scores form decile 1; 4 churners, one of them in decile 1
@@ -63,26 +65,29 @@ def test_training_and_calibration_months_are_in_sample(sim, trained_bundle):
     assert ((table["churners"] >= 0) & (table["precision_top_decile"].between(0, 1))).all()
 
 
-def _cut(dataset: Dataset, month: int) -> Dataset:
-    """The data as known at ``month``: every dated row after it removed (the churn table kept)."""
+def _cut(dataset: Dataset, month: int, root, churn_until: str | None = None) -> Dataset:
+    """The data as known at ``month``: every dated row after it removed (the churn table kept),
+    written as a data directory of its own and opened."""
     label = format_month(month)
     tables = {}
-    for name, frame in dataset.tables.items():
+    for name, frame in dataset.to_frames().items():
+        if name == "churn" and churn_until is not None:
+            frame = frame[frame["churn_month"] <= churn_until]
         if "month" in frame and name != "churn":
             frame = frame[frame["month"] <= label]
         for col in ("date", "start"):
             if col in frame:
                 frame = frame[frame[col] < pd.Timestamp(year=(month + 1) // 12, month=(month + 1) % 12 + 1, day=1)]
         tables[name] = frame.reset_index(drop=True)
-    return Dataset(dataset.data_dir, tables)
+    return load_dataset(write_tables(root, tables))
 
 
-def test_rows_after_a_backtest_month_change_nothing_for_it(sim, trained_bundle):
+def test_rows_after_a_backtest_month_change_nothing_for_it(sim, trained_bundle, tmp_path):
     bundle = load_bundle(trained_bundle)
     last = parse_month(sim.months[-1])
     month = backtest_months(sim, last, bundle.horizon)[-1]
     full = scores(sim, bundle, build_features(sim, [month]), last)
-    known = _cut(sim, month)
+    known = _cut(sim, month, tmp_path / "known")
     assert len(known["billing"]) < len(sim["billing"])
     then = scores(known, bundle, build_features(known, [month]), last)
     pd.testing.assert_frame_equal(full, then)

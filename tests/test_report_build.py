@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -148,7 +149,7 @@ def test_bad_input_is_one_clear_line_and_no_output(sim_dir, trained_bundle, tmp_
     assert not list(tmp_path.glob("r.*"))
 
 
-def test_report_for_a_month_ignores_everything_after_it(sim_dir, trained_bundle):
+def test_report_for_a_month_ignores_everything_after_it(sim_dir, trained_bundle, tmp_path):
     """Figures for M are the same whether or not the data go on after M."""
     from test_report_backtest import _cut
 
@@ -156,21 +157,24 @@ def test_report_for_a_month_ignores_everything_after_it(sim_dir, trained_bundle)
     bundle = load_bundle(trained_bundle)
     month = parse_month(data.months[-1]) - 2
     later = figures(data, month, bundle)
-    known = _cut(data, month)
-    known.tables["churn"] = known["churn"][known["churn"]["churn_month"] <= format_month(month)]
+    known = _cut(data, month, tmp_path / "known", churn_until=format_month(month))
     then = figures(known, month, bundle)
     for key in ("churn_rates", "churn_rates_by", "risk", "backtest", "backtest_calibration", "drift"):
         assert later[key] == then[key], key
 
 
-def test_a_real_shift_is_flagged(sim_dir, trained_bundle):
+def test_a_real_shift_is_flagged(sim_dir, trained_bundle, tmp_path):
     """Every line forwards heavily in the report month: forwarding signals shift, others do not."""
-    data = load_dataset(sim_dir)
+    import shutil
+
+    root = Path(shutil.copytree(sim_dir, tmp_path / "data"))
+    month = load_dataset(root).months[-1]
+    path = root / "usage" / f"{month}.parquet"
+    usage = pd.read_parquet(path)
+    usage["forwarded_calls"] = 50
+    usage.to_parquet(path, index=False)
+    data = load_dataset(root)
     bundle = load_bundle(trained_bundle)
-    month = data.months[-1]
-    usage = data["usage"].copy()
-    usage.loc[usage["month"] == month, "forwarded_calls"] = 50
-    data.tables["usage"] = usage
     drift = {d["signal"]: d["psi"] for d in figures(data, parse_month(month), bundle)["drift"]}
     assert drift["forwarding_share"] > 0.2 and drift["forwarding_lines"] > 0.2
     assert drift["spend"] < 0.1 and drift["active_lines"] < 0.1

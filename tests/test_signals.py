@@ -2,7 +2,7 @@
 
 The small sets below are written to a data directory, loaded with the validator (so the frames
 are exactly what the CLI hands the builder) and built both from the validated frames
-(``build_signals``) and by scanning the parquet files in place (``build_signals_from_parquet``);
+(``build_signals``) and in the engine over the validated data directory (``signals_of``);
 the two must agree. The expected values are worked out by hand in the comments.
 
 Most sets live side by side (different group ids) in one data directory built once per module
@@ -24,7 +24,7 @@ from pandas.testing import assert_frame_equal
 from churnkit.errors import UsageError
 from churnkit.months import parse_month
 from churnkit.signals import SIGNALS, Settings
-from churnkit.signals.build import build_signals, build_signals_from_parquet, connect
+from churnkit.signals.build import build_signals, connect, signals_of
 from churnkit.validate import load_dataset
 
 from conftest import write_tables
@@ -85,9 +85,9 @@ def build(root, con, tables: dict, months: list[str], settings: Settings | None 
     root = write_tables(root, {"usage": no_usage(), **tables})
     ds = load_dataset(root)
     idx = [parse_month(m) for m in months]
-    out = build_signals(ds.tables, idx, settings, con=con)
+    out = build_signals(ds.to_frames(), idx, settings, con=con)
     if parquet:
-        scanned = build_signals_from_parquet(root, idx, settings, con=con)
+        scanned = signals_of(ds, idx, settings)
         assert_frame_equal(out, scanned, check_exact=False, rtol=1e-12)
     assert_sane(out)
     return out
@@ -491,7 +491,7 @@ def test_churned_groups_are_not_scored(a):
 def test_churn_filter_on_unvalidated_frames(tmp_path, con):
     """Billing rows at or after churn_month (which the validator rejects) still do not get scored."""
     root = write_tables(tmp_path / "data", {"usage": no_usage(), **churn_tables()})
-    frames = load_dataset(root).tables
+    frames = load_dataset(root).to_frames()
     frames["churn"] = pd.DataFrame({"group_id": ["x1", "x3"], "churn_month": [M, "2026-05"]})
     out = build_signals(frames, [parse_month("2026-05"), parse_month(M)], con=con)
     # x1 churns in M: scored in 2026-05 only; x3 churned in 2026-05: never; x2 has no churn row now.

@@ -270,7 +270,7 @@ def assert_properties(built: pd.DataFrame) -> None:
 def test_builder_matches_reference(data):
     tables, first, last = data
     with tempfile.TemporaryDirectory() as tmp:
-        frames = load_dataset(write_tables(Path(tmp) / "data", tables)).tables
+        frames = load_dataset(write_tables(Path(tmp) / "data", tables)).to_frames()
     months = list(range(first, last + 1))
     built = build_signals(frames, months, con=CON)
     assert_properties(built)

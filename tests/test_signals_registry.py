@@ -114,7 +114,7 @@ def test_registration_rejects_unknown_family_and_settings():
 def test_forwarding_calls_setting_changes_forwarding_share(tiny_dir):
     """tiny_tables: group ...001 has m1 and m2 in 2026-02 (m1: 12 forwarded calls, 5 off-net; m2 no
     usage row) and m1 alone in 2026-03 (2 forwarded calls)."""
-    frames = load_dataset(tiny_dir).tables
+    frames = load_dataset(tiny_dir).to_frames()
     months = [parse_month("2026-02"), parse_month("2026-03")]
     default = build_signals(frames, months)
     g = default["group_id"] == "510100000000000001"

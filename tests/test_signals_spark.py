@@ -58,7 +58,7 @@ def test_spark_equals_duckdb_on_the_hand_made_edge_cases(spark, tmp_path):
     """Gap months, lines without usage, event window edges, unknown plan fees and arrears,
     renewals and two agreements starting in the same month (see test_signals)."""
     tables = merge(tables_a(), contract_tables())
-    frames = load_dataset(write_tables(tmp_path / "data", {"usage": no_usage(), **tables})).tables
+    frames = load_dataset(write_tables(tmp_path / "data", {"usage": no_usage(), **tables})).to_frames()
     months = [parse_month(m) for m in ("2026-05", "2026-06", "2026-07")]
     duck = build_signals(frames, months, engine="duckdb")
     assert_same(duck, build_signals(frames, months, engine="spark", con=spark))

@@ -54,7 +54,7 @@ class EngineSettings:
         return cls(str(limit).replace(" ", ""), Path(folder) if folder else None, count)
 
     def spill_folder(self) -> Path:
-        return self.temp_dir or Path(tempfile.gettempdir()) / "churnkit-spill"
+        return Path(self.temp_dir) if self.temp_dir else Path(tempfile.gettempdir()) / "churnkit-spill"
 
     def with_limit(self, memory_limit: str) -> "EngineSettings":
         return replace(self, memory_limit=memory_limit)

@@ -1,9 +1,9 @@
 """Input tables as Ibis tables on a backend, normalised for the signal builders.
 
 Months and dates become a month index ``mi`` (year * 12 + month - 1) so that windows are
-arithmetic on calendar months. The same normalisation serves validated pandas frames
-(:func:`from_dataset`) and parquet files scanned in place (:func:`scan_parquet`, for data too big
-to hold in pandas).
+arithmetic on calendar months. The same normalisation serves a validated data directory's engine
+tables (:func:`from_dataset`, what every command reads), the same tables read by Spark
+(:func:`spark_tables`) and small pandas frames (:func:`from_frames`, for tests and notebooks).
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ PLANS = np.array([8, 18, 28, 38, 58, 88, 128, 158, 238], dtype=np.float64)
 LINE_TURNOVER = 0.011  # monthly share of a healthy group's lines that leave (and are replaced)
 RANDOM_SPACE = 500_000_000  # phone numbers 130xxxxxxxx-134xxxxxxxx: lines with their own number
 BLOCK_SPACE = 500_000  # 135xxxxxxxx-139xxxxxxxx: blocks of 1000 numbers bought by a group
-MAX_GROUPS = BLOCK_SPACE
+WIDE_BLOCK_SPACE = 2_500_000  # beyond 500,000 groups: blocks continue at 180xxxxxxxx-199xxxxxxxx
+MAX_GROUPS = WIDE_BLOCK_SPACE
 _LINE_FIELDS = ("number", "grp", "plan", "base_min", "base_data", "migrant", "dormant",
                 "forwarder", "joined")  # fmt: skip
 
@@ -43,8 +44,12 @@ class LinePool:
 
     def _block_numbers(self, grp: np.ndarray, rank: np.ndarray) -> np.ndarray:
         a, b = self.block_key
-        block = (grp.astype(np.int64) * a + b) % BLOCK_SPACE
-        return 13_500_000_000 + block * 1000 + rank
+        # up to 500,000 groups the numbers are those of earlier releases (same seed, same files);
+        # a province needs more blocks than 135-139 hold, so larger runs spill into 180-199
+        space = BLOCK_SPACE if self.w.n <= BLOCK_SPACE else WIDE_BLOCK_SPACE
+        block = (grp.astype(np.int64) * a + b) % space
+        low = block < BLOCK_SPACE
+        return np.where(low, 13_500_000_000 + block * 1000, 18_000_000_000 + (block - BLOCK_SPACE) * 1000) + rank
 
     # -- line creation ---------------------------------------------------------------
     def _new_lines(self, grp: np.ndarray, month: int, founders: bool) -> dict:

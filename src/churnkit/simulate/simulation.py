@@ -57,7 +57,7 @@ def simulate(out: Path, groups: int, months: int, start: str, seed: int) -> dict
     out : Path
         Folder to write; created if missing. Tables of an earlier run there are replaced.
     groups : int
-        Number of group customers (1..500000).
+        Number of group customers (1..2,500,000: a province is about 2,000,000).
     months : int
         Number of monthly billing/usage files, from ``start`` on (1..240).
     start : str
