@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from churnkit import __version__
+from churnkit.engine import MemoryError_, out_of_memory
 from churnkit.errors import ChurnkitError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Churn warnings for SME group customers.")
@@ -38,6 +39,9 @@ def guarded(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except MemoryError_ as exc:
+            err.print(f"[red]error:[/red] {escape(out_of_memory(exc))}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(4) from None
         except ChurnkitError as exc:
             problems = getattr(exc, "problems", None)
             if problems and len(problems) > 1:

@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import duckdb
 import ibis
 
 from churnkit.errors import UsageError
@@ -110,3 +111,13 @@ def record_batches(con, expr, batch_size: int = 100_000):
     if con.name == "duckdb":
         return con.con.sql(str(con.compile(expr))).to_arrow_reader(batch_size)
     return con.to_pyarrow_batches(expr, chunk_size=batch_size)
+
+
+MemoryError_ = duckdb.OutOfMemoryException
+
+
+def out_of_memory(exc: Exception) -> str:
+    """One line for a DuckDB out-of-memory failure: what happened and the two ways out."""
+    first = str(exc).splitlines()[0] if str(exc) else "out of memory"
+    return (f"the engine ran out of memory ({first}); raise --memory-limit (or CHURNKIT_MEMORY_LIMIT), "
+            "and give --temp-dir (or CHURNKIT_TEMP_DIR) a folder with free space to spill to")
