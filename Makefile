@@ -7,7 +7,7 @@ SAMPLE := data/sample
 DEMO_OUT := out/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test install install-dev sample bench bench-features bench-score bench-report benchmark-public clean
+.PHONY: help demo test install install-dev sample bench bench-commands bench-province bench-features bench-score bench-report benchmark-public clean
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-18s %s\n", $$1, $$2}'
@@ -65,4 +65,10 @@ bench-features: install ## time the signal builder against one DuckDB scan, 200,
 bench-report: install ## time the monthly report at province scale against the scoring job
 	$(PY) benchmarks/bench_report.py
 
-bench: bench-features bench-score bench-report ## run the benchmarks (results in benchmarks/results/)
+bench-commands: install ## validate, features, train, score, report as fresh processes vs one DuckDB scan, 200,000 groups x 12 months
+	$(PY) benchmarks/bench_commands.py --groups 200000 --months 12
+
+bench-province: install ## the same at 2,000,000 groups x 12 months (a province: ~8 GB of parquet generated once)
+	$(PY) benchmarks/bench_commands.py --groups 2000000 --months 12
+
+bench: bench-commands bench-features bench-score bench-report ## run the benchmarks (results in benchmarks/results/)

@@ -8,7 +8,7 @@ present), then measures, each in a fresh subprocess so that its peak RSS is its 
 
 * ``scan``: the floor, a single DuckDB query that reads billing and usage in place, joins them
   per line and month and aggregates per group and month (lines, spend, zero-call lines, calls);
-* ``build``: :func:`churnkit.signals.build.build_signals_from_parquet` for the last month;
+* ``build``: validation and :func:`churnkit.signals.build.signals_of` for the last month (the engine data plane);
 * ``panel``: the same for every month of the data (what training builds), unless ``--no-panel``.
 
 Prints a small table with the ratio build_s / scan_s and writes ``benchmarks/results/features.json``
@@ -124,13 +124,16 @@ def child(step: str, root: Path, threads: int | None, memory_limit: str | None) 
         result = con.execute(SCAN_SQL.format(billing=source(root, "billing"), usage=source(root, "usage"))).fetchone()
         info = {"group_months": int(result[0]), "lines": int(result[1])}
     else:
-        from churnkit.signals.build import build_signals_from_parquet, connect
+        from churnkit.features import scoring_window
+        from churnkit.signals.build import connect, signals_of
+        from churnkit.validate import load_dataset
 
         con = connect("duckdb")
         configure(con.con)
         months = months_of(root)
         wanted = months[-1:] if step == "build" else months
-        frame = build_signals_from_parquet(root, wanted, con=con)
+        window = (scoring_window(wanted[0])[0], wanted[-1]) if step == "build" else None
+        frame = signals_of(load_dataset(root, con=con, window=window), wanted)
         info = {"rows": len(frame), "months_built": len(wanted)}
     seconds = time.perf_counter() - t
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux

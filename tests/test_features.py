@@ -64,3 +64,37 @@ def test_window_over_monthly_files_with_date_months(tmp_path):
     got = build_features(windowed, [month]).set_index("group_id")
     assert got.loc["510100000000000001", "tenure_months"] == 9
     pd.testing.assert_frame_equal(got, build_features(load_dataset(root), [month]).set_index("group_id"))
+
+
+def test_a_large_training_panel_keeps_every_churner_and_weights_a_sample_of_the_rest(sim_dir):
+    from churnkit.features import month_indexes, training_panel, usable_months
+
+    dataset = load_dataset(sim_dir)
+    months = usable_months(month_indexes(dataset), 3)
+    train_months, later = months[:-4], months[-4:]
+    full = training_panel(dataset, 3)
+    sampled = training_panel(dataset, 3, sample_months=train_months, max_rows=2_000, seed=3)
+    rate = sampled.attrs["sample"]["rate"]
+    in_train = full["month"].map(parse_month).isin(train_months)
+    total = int(in_train.sum())
+    assert rate == pytest.approx(2_000 / total)
+    key = ["group_id", "month"]
+    # every churner snapshot of the training months is kept, with weight 1
+    churners = full[in_train & (full["label"] == 1)].set_index(key).index
+    kept = sampled.set_index(key)
+    assert churners.isin(kept.index).all() and (kept.loc[churners, "weight"] == 1.0).all()
+    # the others: about rate x their number, each standing for 1 / rate of them
+    stayers = kept[kept.index.get_level_values("month").map(parse_month).isin(train_months) & (kept["label"] == 0)]
+    n_stayers = int((in_train & (full["label"] == 0)).sum())
+    assert abs(len(stayers) - rate * n_stayers) < 4 * (rate * n_stayers) ** 0.5
+    assert stayers["weight"].to_numpy() == pytest.approx([1 / rate] * len(stayers))
+    # validation and test months are complete and unweighted: calibration and evaluation see every group
+    late = sampled[sampled["month"].map(parse_month).isin(later)]
+    pd.testing.assert_frame_equal(late.drop(columns="weight").reset_index(drop=True),
+                                  full[full["month"].map(parse_month).isin(later)].reset_index(drop=True))
+    assert (late["weight"] == 1.0).all()
+    # the same seed draws the same rows; the features of kept rows are those of the full panel
+    again = training_panel(dataset, 3, sample_months=train_months, max_rows=2_000, seed=3)
+    pd.testing.assert_frame_equal(sampled, again)
+    merged = sampled.merge(full, on=key, suffixes=("", "_full"))
+    assert len(merged) == len(sampled) and (merged["spend"] == merged["spend_full"]).all()

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ibis
+import numpy as np
 import pandas as pd
 
 from churnkit.errors import DataError, UsageError
 from churnkit.io import write_frame
 from churnkit.months import format_month, parse_month
+from churnkit.signals.build import finish, signal_expr
 from churnkit.signals.build import signals_of as build_signals
+from churnkit.signals.sources import from_dataset
 from churnkit.signals.frame import LOOKBACK_MONTHS
 from churnkit.signals.registry import Settings
 from churnkit.validate import Dataset
 
 PROFILE = ("industry", "region", "value_tier")
+TRAINING_ROWS = 4_000_000  # training snapshots beyond which non-churners are sampled (see training_panel)
+WEIGHT = "weight"
 
 
 def scoring_window(month: int) -> tuple[int, int]:
@@ -51,7 +57,11 @@ def build_features(dataset: Dataset, months: list[int], settings: Settings | Non
         if format_month(min(months) - LOOKBACK_MONTHS) < dataset.window[0] or format_month(max(months)) > dataset.window[1]:
             raise UsageError(f"the data were loaded for {dataset.window[0]}..{dataset.window[1]} only; "
                              f"signals for {format_month(min(months))} need {LOOKBACK_MONTHS} months of history")
-    signals = build_signals(dataset, months, settings, engine=engine)
+    return with_profile(dataset, build_signals(dataset, months, settings, engine=engine))
+
+
+def with_profile(dataset: Dataset, signals: pd.DataFrame) -> pd.DataFrame:
+    """The signal table with each group's profile columns (industry, region, value tier)."""
     groups = dataset["groups"]
     profile = groups[["group_id", *[c for c in PROFILE if c in groups.columns]]].copy()
     for col in PROFILE:
@@ -87,14 +97,57 @@ def usable_months(all_months: list[int], horizon: int) -> list[int]:
     return [m for m in sorted(all_months) if m + horizon <= last]
 
 
-def training_panel(dataset: Dataset, horizon: int = 3, settings: Settings | None = None,
-                   engine: str = "duckdb") -> pd.DataFrame:
-    """Features at every usable snapshot month with the churn label over ``horizon`` months."""
+def training_panel(dataset: Dataset, horizon: int = 3, settings: Settings | None = None, engine: str = "duckdb",
+                   sample_months: list[int] | None = None, max_rows: int = TRAINING_ROWS, seed: int = 7) -> pd.DataFrame:
+    """Features at every usable snapshot month with the churn label over ``horizon`` months.
+
+    When the snapshots of ``sample_months`` (the training months) number more than ``max_rows``,
+    every churner snapshot is kept and the others are sampled in the engine, by a seeded hash of
+    (group, month), at the rate that brings them to about ``max_rows``; the kept non-churners get
+    the weight 1 / rate (column ``weight``), so the weighted panel stands for all of them. The
+    other months (validation and test: calibration and evaluation) are never sampled."""
     if dataset.get("churn") is None:
         raise DataError(f"{dataset.data_dir}: training needs the churn table (group_id, churn_month); add churn.parquet or churn.csv")
     months = usable_months(month_indexes(dataset), horizon)
     if not months:
         raise DataError(f"{dataset.data_dir}: no month M with M + {horizon} inside the data; training needs a longer history")
-    frame = build_features(dataset, months, settings, engine)
+    rate = sample_rate(dataset, [m for m in months if m in set(sample_months or [])], max_rows)
+    if rate >= 1.0:
+        frame = build_features(dataset, months, settings, engine)
+        frame["label"] = labels(frame, dataset.get("churn"), horizon)
+        frame.attrs["sample"] = {"rate": 1.0}
+        return frame
+    frame = _sampled_features(dataset, months, settings, engine, sample_months, rate, seed, horizon)
     frame["label"] = labels(frame, dataset.get("churn"), horizon)
+    sampled = frame["month"].map(parse_month).isin(set(sample_months)).to_numpy() & (frame["label"] == 0).to_numpy()
+    frame[WEIGHT] = np.where(sampled, 1.0 / rate, 1.0)
+    frame.attrs["sample"] = {"rate": rate, "months": [format_month(m) for m in sorted(sample_months)], "seed": seed,
+                             "kept_rows": int(len(frame))}
     return frame
+
+
+def sample_rate(dataset: Dataset, months: list[int], max_rows: int) -> float:
+    """The share of snapshots to keep so that ``months`` give about ``max_rows`` (1.0: keep all);
+    counted in the engine from the active groups of each month."""
+    if not months:
+        return 1.0
+    listed = ", ".join(f"'{format_month(m)}'" for m in months)
+    rows = dataset.db.execute(f"SELECT count(*) FROM (SELECT DISTINCT group_id, month FROM typed_billing "
+                              f"WHERE month IN ({listed}))").fetchall()[0][0]
+    return 1.0 if rows <= max_rows else max_rows / rows
+
+
+def _sampled_features(dataset: Dataset, months: list[int], settings, engine: str, sample_months: list[int], rate: float,
+                      seed: int, horizon: int) -> pd.DataFrame:
+    """build_features with the sampling applied in the engine: only kept rows come back."""
+    if engine != "duckdb":
+        raise UsageError("sampled training panels run on DuckDB; pass --engine duckdb for training at this scale")
+    tables = from_dataset(dataset)
+    expr = signal_expr(tables, months, settings)
+    churn = tables["churn"].select(c_group="group_id", churn_mi="churn_mi")
+    e = expr.left_join(churn, expr.group_id == churn.c_group)
+    churner = (e.churn_mi > e.mi) & (e.churn_mi <= e.mi + horizon)
+    key = e.group_id.concat(ibis.literal(":"), e.mi.cast("string"), ibis.literal(f":{seed}")).hash()
+    draw = (key % 1_000_000).abs() < int(round(rate * 1_000_000))
+    keep = churner.fill_null(False) | ~e.mi.isin(list(sample_months)) | draw
+    return with_profile(dataset, finish(dataset.con.execute(e.filter(keep).drop("c_group", "churn_mi"))))

@@ -22,7 +22,7 @@ import ibis
 import pandas as pd
 
 from churnkit.checks import Problem, column_rules, count_rules, duplicate_problems, examples, link_rules
-from churnkit.checks import churned_still_billed, usage_without_billing
+from churnkit.checks import churned_still_billed, line_key_counts, usage_without_billing
 from churnkit.contract import TABLES, TableSpec
 from churnkit.engine import EngineSettings, connect
 from churnkit.errors import DataError, UsageError
@@ -148,7 +148,7 @@ def _scope(db, name: str, window: tuple[str, str] | None) -> None:
 
 
 def _check_table(db, spec: TableSpec, columns: list[str], problems: list[Problem], groups_ok: bool,
-                 last_day: str | None) -> list[Problem]:
+                 last_day: str | None, suspects: dict[str, int]) -> list[Problem]:
     """Column and link rules of one table, counted in one scan; returns its link problems
     (reported after every table's own problems)."""
     view = f"typed_{spec.name}"
@@ -168,7 +168,7 @@ def _check_table(db, spec: TableSpec, columns: list[str], problems: list[Problem
             shown, files = examples(db, source, spec, columns, rule.condition, n)
             found.append((rule in links, Problem(spec.name, rule.column, rule.what, n, shown, rule.fix, files)))
     problems.extend(p for is_link, p in found if not is_link)
-    if spec.key and all(k in columns for k in spec.key):
+    if spec.key and all(k in columns for k in spec.key) and suspects.get(spec.name, 1):
         problems.extend(duplicate_problems(db, view, spec, columns))
     return [p for is_link, p in found if is_link]
 
@@ -245,12 +245,14 @@ def _validate(con, db, scan: Scan, data_dir: Path, window, survey: bool) -> Data
     if coverage:
         last = pd.Period(coverage[-1], "M").end_time
         last_day = f"{last:%Y-%m-%d}"
+    lines = [t for t in LINE_TABLES if t in columns and {"month", "member_id"} <= set(columns[t])]
+    suspects = line_key_counts(db, lines) if lines else {}
     for spec in TABLES.values():
         if spec.name in columns:
-            links.extend(_check_table(db, spec, columns[spec.name], problems, groups_ok, last_day))
+            links.extend(_check_table(db, spec, columns[spec.name], problems, groups_ok, last_day, suspects))
         if spec.name == "groups":
             groups_ok = groups_ok and not any(p.table == "groups" and p.column == "group_id" for p in problems)
-    problems.extend(_cross_table(db, columns, links))
+    problems.extend(_cross_table(db, columns, links, suspects.get("orphans", 1)))
     if problems:
         raise ValidationFailed(data_dir, problems)
     frames = {name: _pandas(db.sql(f"SELECT * EXCLUDE ({SOURCE_COLUMN}) FROM typed_{name}").to_arrow_table(), TABLES[name])
@@ -263,12 +265,12 @@ def _validate(con, db, scan: Scan, data_dir: Path, window, survey: bool) -> Data
     return Dataset(data_dir, con, list(columns), frames, months, coverage, warnings, scope, summary, scan)
 
 
-def _cross_table(db, columns: dict, links: list[Problem]) -> list[Problem]:
+def _cross_table(db, columns: dict, links: list[Problem], orphans: int = 1) -> list[Problem]:
     """Link problems in the contract's order: unknown groups, usage without billing, off-net
     forwards, late events, churned groups still billed."""
     order = {"name groups not in table groups": 0, "exceed forwarded_calls": 2}
     out = [p for p in links if order.get(p.what) == 0]
-    if "usage" in columns and "billing" in columns:
+    if "usage" in columns and "billing" in columns and orphans:
         n, condition = usage_without_billing(db, "typed_usage", "typed_billing")
         if n:
             spec = TABLES["usage"]

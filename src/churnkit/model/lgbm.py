@@ -70,10 +70,13 @@ def matrix(frame: pd.DataFrame, features: list[str], levels: dict[str, list[str]
     return X
 
 
-def fit(X_train: pd.DataFrame, y_train, X_valid: pd.DataFrame, y_valid, settings: ModelSettings) -> lgb.Booster:
-    """Train with early stopping on the (out-of-time) validation rows."""
+def fit(X_train: pd.DataFrame, y_train, X_valid: pd.DataFrame, y_valid, settings: ModelSettings,
+        weight=None) -> lgb.Booster:
+    """Train with early stopping on the (out-of-time) validation rows; ``weight`` undoes a sample
+    of the training rows (1 / the sampling rate)."""
     cats = [c for c in X_train.columns if isinstance(X_train[c].dtype, pd.CategoricalDtype)]
-    train = lgb.Dataset(X_train, label=np.asarray(y_train), categorical_feature=cats or "auto", free_raw_data=False)
+    train = lgb.Dataset(X_train, label=np.asarray(y_train), weight=None if weight is None else np.asarray(weight, dtype=float),
+                        categorical_feature=cats or "auto", free_raw_data=False)
     valid = lgb.Dataset(X_valid, label=np.asarray(y_valid), reference=train, categorical_feature=cats or "auto")
     return lgb.train(
         settings.params(), train, num_boost_round=settings.n_estimators, valid_sets=[valid],

@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 
 from churnkit.drift import reference as drift_reference
 from churnkit.errors import DataError
-from churnkit.features import PROFILE, month_indexes, training_panel, usable_months
+from churnkit.features import PROFILE, TRAINING_ROWS, WEIGHT, month_indexes, training_panel, usable_months
 from churnkit.model import lgbm
 from churnkit.model.bundle import save_bundle
 from churnkit.model.calibration import Calibrator, fit_calibrator
@@ -56,7 +56,8 @@ def fit_calibrated(train: pd.DataFrame, valid: pd.DataFrame, label: str, feature
             raise DataError(f"the {name} rows hold a single class of {label!r}; both churners and stayers are needed")
     levels = lgbm.category_levels(train, categorical)
     Xtr, Xva = lgbm.matrix(train, features, levels), lgbm.matrix(valid, features, levels)
-    booster = lgbm.fit(Xtr, train[label], Xva, valid[label], settings)
+    weight = train[WEIGHT] if WEIGHT in train.columns else None
+    booster = lgbm.fit(Xtr, train[label], Xva, valid[label], settings, weight=weight)
     raw_valid = lgbm.raw_score(booster, Xva)
     calibrator = fit_calibrator(raw_valid, valid[label].to_numpy(), calibration)
     return Fitted(booster, calibrator, features, levels)
@@ -119,7 +120,8 @@ def tune(train: pd.DataFrame, valid: pd.DataFrame, label: str, features: list[st
         settings = replace(base, **candidate)
         levels = lgbm.category_levels(train, categorical)
         booster = lgbm.fit(lgbm.matrix(train, features, levels), train[label],
-                           lgbm.matrix(valid, features, levels), valid[label], settings)
+                           lgbm.matrix(valid, features, levels), valid[label], settings,
+                           weight=train[WEIGHT] if WEIGHT in train.columns else None)
         trials.append({**candidate, "valid_logloss": float(booster.best_score["valid_0"]["binary_logloss"]),
                        "trees": int(booster.best_iteration or booster.current_iteration())})
     best = min(range(len(trials)), key=lambda i: (trials[i]["valid_logloss"], i))
@@ -162,7 +164,7 @@ def fingerprint(panel: pd.DataFrame) -> dict:
 def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"), settings: lgbm.ModelSettings | None = None,
           signal_settings: Settings | None = None, calibration: str = "platt", tracking_uri: str | None = None,
           track: bool = True, engine: str = "duckdb", n_boot: int = 200, test_months: int = 2, valid_months: int = 2,
-          tune_grid: bool = False, progress=None) -> TrainResult:
+          tune_grid: bool = False, progress=None, max_rows: int = TRAINING_ROWS) -> TrainResult:
     """Build the panel, fit, calibrate, evaluate beside the baseline, save the bundle, log to MLflow."""
     settings = settings or lgbm.ModelSettings()
     signal_settings = signal_settings or Settings()
@@ -170,7 +172,7 @@ def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"),
     months = usable_months(month_indexes(dataset), horizon)
     split = out_of_time_split(months, horizon, valid_months=valid_months, test_months=test_months)
     step("building the training panel")
-    panel = training_panel(dataset, horizon, signal_settings, engine)
+    panel = training_panel(dataset, horizon, signal_settings, engine, sample_months=split.train, max_rows=max_rows, seed=settings.seed)
     mi = panel["month"].map(parse_month)
     parts = {name: panel[mi.isin(getattr(split, name))] for name in ("train", "valid", "test")}
     features, categorical = model_features(panel)
@@ -196,6 +198,7 @@ def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"),
         "tuning": trials,
         "signal_settings": {k: getattr(signal_settings, k) for k in Settings.names()},
         "data": fingerprint(panel),
+        "training_sample": panel.attrs.get("sample", {}),
         "best_iteration": int(fitted.booster.best_iteration or fitted.booster.current_iteration()),
         "drift_reference": _drift_reference(panel, split.train, min(month_indexes(dataset))),
     }

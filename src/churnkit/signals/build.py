@@ -19,7 +19,7 @@ def signal_expr(tables: dict, months: list[int], settings: Settings | None = Non
     return w.select(group_id=w.group_id, mi=w.mi, **cols)
 
 
-def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+def finish(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.sort_values(["mi", "group_id"], kind="stable").reset_index(drop=True)
     frame.insert(1, "month", frame.pop("mi").map(format_month))
     frame["group_id"] = frame["group_id"].astype(str)
@@ -34,7 +34,7 @@ def build_signals(frames: dict[str, pd.DataFrame], months: list[int], settings: 
     con = con or connect(engine)
     # DuckDB reads pandas categoricals as they are; other backends get them as text
     expr = signal_expr(from_frames(frames, categories=con.name == "duckdb"), months, settings)
-    return _finish(con.execute(expr))
+    return finish(con.execute(expr))
 
 
 def signals_of(dataset, months: list[int], settings: Settings | None = None, engine: str = "duckdb",
@@ -44,6 +44,6 @@ def signals_of(dataset, months: list[int], settings: Settings | None = None, eng
     ``engine="spark"`` Spark reads the dataset's tables in scope from parquet (see
     :func:`churnkit.signals.sources.spark_tables`); nothing passes through the driver."""
     if engine == "duckdb":
-        return _finish(dataset.con.execute(signal_expr(from_dataset(dataset), months, settings)))
+        return finish(dataset.con.execute(signal_expr(from_dataset(dataset), months, settings)))
     con = con or connect(engine)
-    return _finish(con.execute(signal_expr(spark_tables(dataset, con), months, settings)))
+    return finish(con.execute(signal_expr(spark_tables(dataset, con), months, settings)))
