@@ -62,12 +62,13 @@ print(f"data {DATA.resolve()}\nbundle {BUNDLE.resolve()}\nMLflow {TRACKING_URI}"
 # %% [markdown]
 # ## 1. Load and validate the data
 #
-# `load_dataset` reads every table and checks it against the data contract; a broken export
-# stops here with one message listing every problem. Training also needs the churn table
+# `load_dataset` opens every table in the engine (DuckDB scans the files where they lie) and
+# checks it against the data contract there; a broken export stops here with one message listing
+# every problem. Only group-level tables come back to Python. Training also needs the churn table
 # (`group_id`, `churn_month`).
 
 # %%
-dataset = load_dataset(DATA)
+dataset = load_dataset(DATA, survey=True)
 for warning in dataset.warnings:
     print("warning:", warning)
 summarise(dataset)

@@ -37,6 +37,7 @@ from churnkit.validate import Dataset
 
 RATE_MONTHS = 12
 BACKTEST_MONTHS = 12
+BACKTEST_CHUNK = 4  # backtest months whose signals are built (and held) at once
 
 
 @dataclass
@@ -102,8 +103,7 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
     months = bt.backtest_months(dataset, month, bundle.horizon, BACKTEST_MONTHS)
     step("building the signals")
     settings = Settings(**bundle.manifest.get("signal_settings", {}))
-    features = build_features(dataset, [*months, month], settings, engine=engine)
-    now = features[features["month"] == label]
+    now = build_features(dataset, [month], settings, engine=engine)
     if scored is not None:
         step("reading the scored file")
         table, excluded = read_scored(scored, label)
@@ -116,7 +116,11 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
     rates = churn_rates(dataset, month, RATE_MONTHS, base=base)
     by = churn_rates_by(dataset, month, RATE_MONTHS, base=base)
     step("backtesting earlier months")
-    back, calibration = bt.backtest(bt.backtest_frame(dataset, bundle, features, months, month), bundle)
+    # a few months at a time, so that memory holds a few months of group-level signals, not twelve
+    scored_back = [bt.backtest_frame(dataset, bundle, build_features(dataset, part, settings, engine=engine), part, month)
+                   for part in (months[i:i + BACKTEST_CHUNK] for i in range(0, len(months), BACKTEST_CHUNK))]
+    back, calibration = bt.backtest(pd.concat(scored_back, ignore_index=True) if scored_back else
+                                    bt.backtest_frame(dataset, bundle, now.iloc[0:0], [], month), bundle)
     reference = bundle.manifest.get("drift_reference")
     drift = drift_table(reference, now) if reference else pd.DataFrame(columns=["signal", "psi", "null_share_train", "null_share_now"])
     manifest_months = bundle.manifest.get("months", {})
