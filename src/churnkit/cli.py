@@ -198,7 +198,8 @@ def score(
     data: Annotated[Path, typer.Option("--data", help="Data directory.")],
     month: Annotated[str, typer.Option("--month", help="Scoring month YYYY-MM, or 'latest' for the last month in billing.")],
     out_file: Annotated[Path, typer.Option("--out", help="Scored CSV to write (a .parquet twin and .excluded.csv go beside it).")],
-    model: Annotated[Path, typer.Option("--model", help="Model bundle folder.")] = Path("models/latest"),
+    model: Annotated[str, typer.Option("--model", help="Model bundle folder, or a registered model such as models:/churnkit@champion.")] = "models/latest",
+    tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help="MLflow store of a models:/ --model (default $MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of reasons and scripts: zh or en.")] = "zh",
     playbook: Annotated[Optional[Path], typer.Option("--playbook", help="Retention playbook TOML replacing the packaged one.")] = None,
     top: Annotated[int, typer.Option("--top", help="Print the top N groups.")] = 0,
@@ -209,15 +210,16 @@ def score(
 ) -> None:
     """Score every group for a month: risk, reasons, retention script and action, in a CSV for Excel."""
     from churnkit.features import scoring_window
+    from churnkit.model.tracking import model_folder
     from churnkit.months import parse_month
     from churnkit.score import score as run
     from churnkit.validate import load_dataset
 
     month = _resolve_month(data, month, encoding)
     wanted = parse_month(month)
-    with out.status("loading and validating the data") as status:
+    with model_folder(model, tracking_uri) as bundle, out.status("loading and validating the data") as status:
         dataset = load_dataset(data, encoding=encoding, window=scoring_window(wanted), engine=_engine(memory_limit, temp_dir))
-        result = run(dataset, wanted, model=model, out=out_file, lang=lang, playbook=playbook, engine=engine,
+        result = run(dataset, wanted, model=bundle, out=out_file, lang=lang, playbook=playbook, engine=engine,
                      progress=lambda m: status.update(m))
     _warn(dataset.warnings)
     s = result.summary

@@ -3,26 +3,32 @@
 Default tracking URI ``sqlite:///mlflow.db`` in the working directory (the file store is
 deprecated); ``--tracking-uri`` or ``MLFLOW_TRACKING_URI`` override it. Each training run logs
 its parameters, data fingerprint, every metric, the lift, calibration and SHAP figures and the
-LightGBM model with its signature. A run whose model beats the rule baseline on the test months
-is registered as ``churnkit`` and given the alias ``champion``.
+model: the whole scorer as a pyfunc carrying the bundle (see pyfunc.py). A run whose model beats
+the rule baseline on the test months is registered as ``churnkit`` and given the alias
+``champion``. :func:`model_folder` turns ``--model models:/churnkit@champion`` back into a bundle
+folder. Only this module and pyfunc.py import mlflow.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
+import tempfile
 import warnings
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from churnkit.errors import StorageError
-from churnkit.model import lgbm, plots
+from churnkit.errors import ModelError, StorageError
+from churnkit.model import lgbm
+from churnkit.model.bundle import load_bundle, save_bundle
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 MODEL_NAME = "churnkit"
 EXPERIMENT = "churnkit"
+MODEL_URI = "models:/"  # a --model resolved through the MLflow registry rather than as a folder
 
 
 def tracking_uri(explicit: str | None = None) -> str:
@@ -58,7 +64,8 @@ def _log_training_run(fitted, manifest: dict, result: dict, X_test: pd.DataFrame
                       uri: str | None = None) -> str:
     import matplotlib.pyplot as plt
     import mlflow
-    from mlflow.models import infer_signature
+
+    from churnkit.model import plots, pyfunc
 
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.ERROR)
@@ -87,11 +94,59 @@ def _log_training_run(fitted, manifest: dict, result: dict, X_test: pd.DataFrame
                               ("shap_summary.png", plots.shap_summary_figure(lgbm.contributions(fitted.booster, X_test), X_test))):
                 mlflow.log_figure(fig, name)
                 plt.close(fig)
-            sample = X_test.head(5)
-            signature = infer_signature(sample, fitted.booster.predict(sample, raw_score=True))
-            info = mlflow.lightgbm.log_model(fitted.booster, name="model", signature=signature,
-                                             registered_model_name=MODEL_NAME if champion else None)
+            with tempfile.TemporaryDirectory(prefix="churnkit-bundle-") as tmp:
+                # the same bytes as the bundle folder train() wrote: same booster, same manifest
+                bundle_dir = save_bundle(fitted.booster, manifest, Path(tmp) / "bundle")
+                counts = [c for c, t in pyfunc.input_types(load_bundle(bundle_dir)).items() if t == "long"]
+                example = X_test[X_test[counts].notna().all(axis=1)].head(5)
+                info = pyfunc.log_model(bundle_dir, registered_model_name=MODEL_NAME if champion else None,
+                                        input_example=example if len(example) else None)
             mlflow.set_tag("champion", str(champion).lower())
             if champion and info.registered_model_version is not None:
                 mlflow.MlflowClient().set_registered_model_alias(MODEL_NAME, "champion", info.registered_model_version)
             return run.info.run_id
+
+
+def fetch_bundle(model_uri: str, dest: Path, uri: str | None = None) -> Path:
+    """Download the churnkit model ``model_uri`` (``models:/NAME@ALIAS``, ``models:/NAME/VERSION``
+    or a logged model's ``models:/m-...``), from the store ``uri`` into ``dest``; return its bundle folder.
+    A store, model, version or alias that is not there is a ModelError naming the fix."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.store.artifact.utils.models import get_model_name_and_version
+
+    from churnkit.model.pyfunc import bundle_folder
+
+    store = tracking_uri(uri)
+    fix = "pass --tracking-uri (or set MLFLOW_TRACKING_URI) to the store `churnkit train` registered it in"
+    if store.startswith("sqlite:///") and not Path(store[len("sqlite:///"):]).is_file():
+        raise ModelError(f"{model_uri}: no MLflow store at {store}; {fix}")
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # resolved here with a client of this store: mlflow's models:/ download asks the global
+            # registry uri (./mlflow.db unless set), and would create that database if absent
+            client = mlflow.MlflowClient(tracking_uri=store, registry_uri=store)
+            found = get_model_name_and_version(client, model_uri)
+            source = (client.get_logged_model(found[0]).artifact_location if len(found) == 1
+                      else client.get_model_version_download_uri(*found))
+            local = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(dest), tracking_uri=store)
+    except MlflowException as exc:
+        raise ModelError(f"{model_uri}: not found in {store} ({str(exc.message).splitlines()[0]}); "
+                         f"train one with `churnkit train --tracking-uri {store}` (a run that beats the baseline "
+                         f"becomes the champion) or {fix}") from None
+    return bundle_folder(Path(local))
+
+
+@contextmanager
+def model_folder(model: str | Path, uri: str | None = None):
+    """The bundle folder that ``--model`` names: the folder itself, or for a ``models:/`` URI the
+    registered model's bundle, downloaded to a temporary folder that is removed afterwards. Either
+    way it is then loaded, hash checks included, by ``load_bundle``."""
+    if not str(model).startswith(MODEL_URI):
+        yield Path(model)
+        return
+    with tempfile.TemporaryDirectory(prefix="churnkit-model-") as tmp:
+        yield fetch_bundle(str(model), Path(tmp), uri)
