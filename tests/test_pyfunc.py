@@ -175,8 +175,9 @@ def post(url: str, body: dict, timeout: float = 120) -> dict:
 
 def test_served_champion_answers_http(registry, signals, expected, tmp_path):
     port = free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": registry[1]}
-    mlflow_cli = Path(sys.executable).with_name("mlflow")
+    bin_dir = Path(sys.executable).parent  # mlflow runs `uvicorn` from PATH: the venv's, as when it is activated
+    env = {**os.environ, "MLFLOW_TRACKING_URI": registry[1], "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    mlflow_cli = bin_dir / "mlflow"
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen([str(mlflow_cli), "models", "serve", "-m", CHAMPION, "--env-manager", "local",
                                "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
@@ -205,13 +206,22 @@ def test_served_champion_answers_http(registry, signals, expected, tmp_path):
         print(f"serve: 1,000 rows answered in {time.perf_counter() - start:.3f} s")
         assert len(big) == 1000
     finally:
-        os.killpg(server.pid, 15)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, 9)
-            server.wait()
+        stop(server)
         log.close()
+
+
+def stop(server: subprocess.Popen) -> None:
+    """End the server and the workers it started (its own process group)."""
+    for sig, wait in ((15, 30), (9, None)):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            server.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime (no `java` on PATH)")

@@ -107,18 +107,27 @@ def test_run_holds_the_figures_and_manifest(run, client, tmp_path):
         assert data.startswith(PNG) and len(data) > 5_000, name
 
 
-def test_logged_model_is_the_bundled_model(tracked, run, client, dataset):
+def test_logged_model_is_the_bundled_scorer(tracked, run, client, dataset):
+    """The run logs one model, the pyfunc scorer, whose bundle is the bundle folder's model; it
+    returns calibrated probabilities (not LightGBM's raw ones) and the family impacts."""
     import mlflow
+
+    from churnkit.model.pyfunc import OUTPUTS
+    from churnkit.score import predict
 
     result = tracked[0]
     models = client.search_logged_models(experiment_ids=[run.info.experiment_id])
     logged = [m for m in models if m.source_run_id == run.info.run_id]
     assert len(logged) == 1
-    booster = mlflow.lightgbm.load_model(logged[0].artifact_location)
+    model = mlflow.pyfunc.load_model(logged[0].artifact_location)
     bundle = load_bundle(result.bundle)
     frame = build_features(dataset, [parse_month("2026-03")]).head(200)
-    X = lgbm.matrix(frame, bundle.features, bundle.levels)
-    np.testing.assert_allclose(booster.predict(X, raw_score=True), lgbm.raw_score(bundle.booster, X), rtol=0, atol=1e-9)
+    got = model.predict(frame)
+    assert list(got.columns) == list(OUTPUTS)
+    prob, impacts, base = predict(bundle, frame)
+    np.testing.assert_allclose(got["churn_probability"], prob, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got["base_probability"], base, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got[[f"impact_{f}" for f in impacts.columns]].to_numpy(), impacts.to_numpy(), rtol=0, atol=1e-12)
 
 
 def test_champion_is_registered_with_its_alias(tracked, run, client):
