@@ -23,6 +23,7 @@ from conftest import fresh_store
 from typer.testing import CliRunner
 
 from churnkit.cli import app
+from churnkit.errors import ModelError
 from churnkit.families import FAMILIES
 from churnkit.features import build_features
 from churnkit.model import lgbm
@@ -122,6 +123,19 @@ def test_registered_bundle_is_the_bundle_folder(registry, tmp_path):
     for name in (MODEL_FILE, MANIFEST):
         assert (folder / name).read_bytes() == (result.bundle / name).read_bytes(), name
     assert load_bundle(folder).manifest["model_sha256"] == load_bundle(result.bundle).manifest["model_sha256"]
+    model_dir = folder.parents[1]  # <model>/artifacts/bundle
+    assert (model_dir / "MLmodel").is_file()
+    assert not list(model_dir.rglob("*.pkl"))  # a model from code: nothing to unpickle
+
+
+def test_pyfunc_keeps_the_bundle_hash_check(registry, tmp_path):
+    import mlflow
+
+    folder = fetch_bundle(CHAMPION, tmp_path, registry[1])
+    text = (folder / MODEL_FILE).read_text(encoding="utf-8")
+    (folder / MODEL_FILE).write_text(text.replace("shrinkage=", "shrinkage=1", 1), encoding="utf-8")
+    with pytest.raises(ModelError, match="SHA-256 does not match"):
+        mlflow.pyfunc.load_model(str(folder.parents[1]))
 
 
 def score_files(out: Path) -> dict[str, bytes]:
@@ -198,7 +212,7 @@ def test_served_champion_answers_http(registry, signals, expected, tmp_path):
         split = json.loads(rows.to_json(orient="split", index=False))  # NaN becomes null, text stays text
         answer = post(f"http://127.0.0.1:{port}/invocations", {"dataframe_split": split})
         got = pd.DataFrame(answer["predictions"])
-        assert_same_numbers(got, expected.head(5))
+        print(f"serve: max |difference| {assert_same_numbers(got, expected.head(5)):.1e}")
         many = signals.sample(1000, replace=len(signals) < 1000, random_state=1)
         body = {"dataframe_split": json.loads(many.to_json(orient="split", index=False))}
         start = time.perf_counter()
@@ -244,4 +258,4 @@ def test_spark_udf_scores_like_the_library(registry, signals, expected, monkeypa
     scored = frame.select("row", udf(*[F.col(c) for c in columns]).alias("out")).select("row", "out.*").toPandas()
     print(f"spark_udf: {len(scored)} rows in {time.perf_counter() - start:.2f} s")
     scored = scored.sort_values("row").drop(columns="row").reset_index(drop=True)
-    assert_same_numbers(scored, expected.head(400))
+    print(f"spark_udf: max |difference| {assert_same_numbers(scored, expected.head(400)):.1e}")

@@ -9,6 +9,7 @@ input row: ``churn_probability`` (calibrated), ``base_probability`` and ``impact
 every reason family, computed by :func:`churnkit.score.predict` (the numbers ``churnkit score``
 writes, before rounding).
 
+MLflow stores the model as code (a three-line file that imports this class), not as a pickle.
 The same artifact folder is what ``churnkit score --model models:/churnkit@champion`` downloads
 and loads as a bundle (see :func:`bundle_folder`), so the registry and the folder score alike.
 Like tracking.py, this module imports mlflow; nothing else in the package imports it.
@@ -94,6 +95,16 @@ class ChurnkitModel(mlflow.pyfunc.PythonModel):
         return model_output(self.bundle_, model_input)
 
 
+#: the model's code as MLflow stores it ("models from code"): loading runs these lines, no unpickling
+MODEL_CODE = '''"""churnkit's scorer as an MLflow pyfunc: see churnkit.model.pyfunc."""
+import mlflow
+
+from churnkit.model.pyfunc import ChurnkitModel
+
+mlflow.models.set_model(ChurnkitModel())
+'''
+
+
 def requirements() -> list[str]:
     """Pinned packages of the serving environment (churnkit itself included)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -118,7 +129,9 @@ def log_model(bundle_dir: Path, registered_model_name: str | None = None, input_
         folder.mkdir()
         for file in (MODEL_FILE, MANIFEST):
             shutil.copyfile(Path(bundle_dir) / file, folder / file)
-        return mlflow.pyfunc.log_model(name=name, python_model=ChurnkitModel(), artifacts={ARTIFACT: str(folder)},
+        code = Path(tmp) / "churnkit_model.py"  # a model from code: MLflow stores no pickle
+        code.write_text(MODEL_CODE, encoding="utf-8")
+        return mlflow.pyfunc.log_model(name=name, python_model=str(code), artifacts={ARTIFACT: str(folder)},
                                        signature=signature(bundle), pip_requirements=requirements(),
                                        registered_model_name=registered_model_name,
                                        input_example=None if input_example is None else model_input(bundle, input_example),

@@ -123,6 +123,8 @@ def fetch_bundle(model_uri: str, dest: Path, uri: str | None = None) -> Path:
         raise ModelError(f"{model_uri}: no MLflow store at {store}; {fix}")
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.ERROR)
+    bar = os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # the CLI shows its own status line
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -137,6 +139,11 @@ def fetch_bundle(model_uri: str, dest: Path, uri: str | None = None) -> Path:
         raise ModelError(f"{model_uri}: not found in {store} ({str(exc.message).splitlines()[0]}); "
                          f"train one with `churnkit train --tracking-uri {store}` (a run that beats the baseline "
                          f"becomes the champion) or {fix}") from None
+    finally:
+        if bar is None:
+            os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
+        else:
+            os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = bar
     return bundle_folder(Path(local))
 
 
