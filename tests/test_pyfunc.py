@@ -249,13 +249,13 @@ def test_spark_udf_scores_like_the_library(registry, signals, expected, monkeypa
     monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
     spark = connect("spark")._session
     spark.sparkContext.setLogLevel("ERROR")
-    rows = signals.head(400)
-    frame = spark.createDataFrame(model_input(load_bundle(registry[0].bundle), rows).reset_index(drop=True)
-                                  .assign(row=range(len(rows))))
+    rows = signals.head(400).reset_index(drop=True)
+    frame = spark.createDataFrame(rows)  # the signal table as built: counts become bigint, text string
+    assert dict(frame.dtypes)["active_lines"] == "bigint" and dict(frame.dtypes)["industry"] == "string"
     udf = mlflow.pyfunc.spark_udf(spark, CHAMPION, env_manager="local")
-    columns = [c for c in frame.columns if c != "row"]
+    columns = udf.metadata.get_input_schema().input_names()  # as the README shows
     start = time.perf_counter()
-    scored = frame.select("row", udf(*[F.col(c) for c in columns]).alias("out")).select("row", "out.*").toPandas()
+    scored = frame.select("group_id", udf(*[F.col(c) for c in columns]).alias("score")).select("group_id", "score.*").toPandas()
     print(f"spark_udf: {len(scored)} rows in {time.perf_counter() - start:.2f} s")
-    scored = scored.sort_values("row").drop(columns="row").reset_index(drop=True)
+    scored = scored.set_index("group_id").loc[rows["group_id"]].reset_index(drop=True)
     print(f"spark_udf: max |difference| {assert_same_numbers(scored, expected.head(400)):.1e}")
