@@ -10,6 +10,8 @@ keys ever comes back to Python.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 
 from churnkit.contract import EVENT_TABLES, TABLES, TableSpec
@@ -168,17 +170,45 @@ def duplicate_problems(db, view: str, spec: TableSpec, columns: list[str]) -> li
     return out
 
 
-def line_key_counts(db, tables: list[str]) -> dict[str, int]:
+KEY_BYTES = 16  # rows x KEY_BYTES beyond DuckDB's memory limit: the key check runs in hash ranges
+
+
+def line_key_counts(db, tables: list[str], memory_bytes: float | None = None) -> dict[str, int]:
     """One aggregate over the (month, member_id) keys of billing and usage together: per table the
     keys held more than once, and the usage keys with no billing row. Keys are hashed to 64 bits
     (a clash among a province's lines is about as likely as 1 in 30,000), so a nonzero count is
-    only a suspicion, confirmed by the exact queries before anything is reported."""
-    parts = [f"SELECT hash(month, member_id) AS k, {int(t == 'billing')} AS b, {int(t == 'usage')} AS u FROM typed_{t}"
-             for t in tables]
+    only a suspicion, confirmed by the exact queries before anything is reported.
+
+    Each key keeps a count and the smallest and largest table tag (billing 0, usage 1): a key is
+    suspect when it has more than two rows, two rows from one table, or one usage row. When the
+    keys are many for DuckDB's memory limit, the key space is cut into hash ranges checked one
+    after the other (each a pass over the two key columns) instead of one aggregate spilling to
+    disk (measured at 200,000 groups: one pass 29 s, two 26 s, four 61 s)."""
+    rows = sum(db.execute(f"SELECT count(*) FROM raw_{t}").fetchall()[0][0] for t in tables)
+    memory = memory_bytes or memory_limit_bytes(db)
+    passes = max(1, math.ceil(rows * KEY_BYTES / memory)) if memory else 1
+    parts = [f"SELECT hash(month, member_id) AS k, {int(t == 'usage')}::UTINYINT AS t FROM typed_{t}" for t in tables]
     union = " UNION ALL ".join(parts)
-    row = db.execute(f"SELECT count_if(b > 1), count_if(u > 1), count_if(u > 0 AND b = 0) FROM "
-                     f"(SELECT k, sum(b) AS b, sum(u) AS u FROM ({union}) GROUP BY k)").fetchall()[0]
-    return {"billing": int(row[0] or 0), "usage": int(row[1] or 0), "orphans": int(row[2] or 0) if len(tables) == 2 else 0}
+    totals = [0, 0, 0]
+    for i in range(passes):
+        where = f" WHERE k % {passes} = {i}" if passes > 1 else ""
+        row = db.execute(f"SELECT count_if((n > 2) OR (n = 2 AND lo = 0 AND hi = 0)), count_if((n > 2) OR (n = 2 AND lo = 1)), "
+                         f"count_if(hi = 1 AND (n = 1 OR lo = 1 OR n > 2)) FROM "
+                         f"(SELECT k, count(*) AS n, min(t) AS lo, max(t) AS hi FROM ({union}){where} GROUP BY k)").fetchall()[0]
+        totals = [t + int(v or 0) for t, v in zip(totals, row)]
+    return {"billing": totals[0], "usage": totals[1], "orphans": totals[2] if len(tables) == 2 else 0, "passes": passes}
+
+
+_UNITS = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def memory_limit_bytes(db) -> float | None:
+    """DuckDB's memory limit in bytes (it reports it as text such as '953.6 MiB')."""
+    text = db.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    match = re.match(r"^\s*([\d.]+)\s*([A-Za-z]+)\s*$", str(text))
+    if not match or match.group(2).upper() not in _UNITS:
+        return None
+    return float(match.group(1)) * _UNITS[match.group(2).upper()]
 
 
 def usage_without_billing(db, usage: str, billing: str) -> tuple[int, str]:
