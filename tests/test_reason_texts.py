@@ -79,13 +79,16 @@ TEXT_VALUES = st.one_of(
 @st.composite
 def float_columns(draw, n):
     values = draw(st.lists(FLOAT_VALUES, min_size=n, max_size=n))
-    if draw(st.integers(0, 3)) == 0:  # nullable floats, pd.NA for missing
+    kind = draw(st.integers(0, 5))
+    if kind == 0:  # nullable floats, pd.NA for missing
         return pd.array(values, dtype="Float64")
+    if kind == 1:  # plain Python values
+        return pd.Series(values, dtype=object)
     return pd.Series([None if v is pd.NA else v for v in values], dtype="float64")
 
 
 @st.composite
-def frames(draw, n_rows=st.integers(1, 12)):
+def frames(draw, n_rows=st.integers(1, 8)):
     n = draw(n_rows)
     data = {}
     for col in COUNTS:
@@ -97,15 +100,15 @@ def frames(draw, n_rows=st.integers(1, 12)):
         data[col] = draw(float_columns(n))
     for col in TEXTS:
         values = draw(st.lists(TEXT_VALUES, min_size=n, max_size=n))
-        dtype = draw(st.sampled_from(["object", "str"])) if all(v is None or isinstance(v, str) for v in values) else "object"
-        data[col] = pd.Series(values, dtype=dtype)
+        texts_only = all(v is None or isinstance(v, str) for v in values)
+        data[col] = pd.Series(values, dtype=draw(st.sampled_from(["object", "str"])) if texts_only else "object")
     dropped = draw(st.sets(st.sampled_from(COUNTS + FLOATS + TEXTS), max_size=4))  # columns the frame lacks
     return pd.DataFrame({k: v for k, v in data.items() if k not in dropped})
 
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("family", FAMILIES)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_every_family_matches_reason_text(family, lang, data):
     frame = data.draw(frames())
@@ -114,7 +117,7 @@ def test_every_family_matches_reason_text(family, lang, data):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(frame=frames(st.integers(0, 30)), data=st.data(), lang=st.sampled_from(LANGS))
+@given(frame=frames(st.integers(0, 25)), data=st.data(), lang=st.sampled_from(LANGS))
 def test_mixed_families_match_reason_text(frame, data, lang):
     families = data.draw(st.lists(st.sampled_from([*FAMILIES, ""]), min_size=len(frame), max_size=len(frame)))
     check(pd.Series(families, index=np.arange(len(frame))[::-1], dtype="str"), frame, lang)  # by position
@@ -137,7 +140,8 @@ def test_hand_worked_rows():
     for lang in LANGS:
         for family in FAMILIES:
             check(np.array([family] * len(frame), dtype=object), frame, lang)
-    got = reason_texts(["member_loss", "member_loss", "member_loss", "spend_decline", "idle_lines", "profile"], frame, "zh")
+    families = ["member_loss", "member_loss", "member_loss", "spend_decline", "idle_lines", "profile", ""]
+    got = reason_texts(families, frame, "zh")
     assert got[1] == "近3个月成员数减少25%（12→9条）"
     assert got[2] == "近3个月成员数增加23%（1,000,000→1,234,567条）"
     assert got[3] == "本月话费9.9元，比前3个月均值低1%（10元）"  # 9.95 is 9.9499... in binary
@@ -159,8 +163,11 @@ def test_no_reason_and_alignment_by_position():
 
 def test_absurd_values_still_match_or_raise_like_reason_text():
     frame = pd.DataFrame({"active_lines": [1e300, 2.0**63, 5.0], "active_lines_3m_ago": [1e-300, 1.0, 2.0],
-                          "tenure_months": [1e20, 2.0**62 + 2048, 13.0]})
-    check(np.array(["profile"] * 3, dtype=object), frame, "en")
+                          "tenure_months": [1e20, 2.0**62 + 2048, 5.793517006883046e16]})
+    frame["months_to_contract_end"] = pd.array([2**52 + 1, -(2**52) - 3, 2**53 + 1], dtype="Int64")
+    for family in ("profile", "contract_expiry"):  # past 2**52 reason_text's rounding moves odd numbers
+        for lang in LANGS:
+            check(np.array([family] * 3, dtype=object), frame, lang)
     check(np.array(["member_loss", "", ""], dtype=object), frame, "zh")  # 1e300 / 1e-300 overflows: both raise
     with pytest.raises(OverflowError):
         reason_texts(["member_loss", "", ""], frame)

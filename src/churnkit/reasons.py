@@ -4,6 +4,8 @@
 an account manager reads next to the score, e.g. ``近3个月成员数减少25%（12→9条）``. Values may
 be missing (None, NaN, pandas NA): each family then says what is known and never prints
 ``nan`` or ``None``. Percentages are whole numbers, yuan amounts have thousands separators.
+For a whole frame at once, :func:`churnkit.reason_texts.reason_texts` gives the same sentences
+without a Python call per row; this module stays the readable definition it is tested against.
 
 Examples
 --------
