@@ -184,7 +184,7 @@ def line_key_counts(db, tables: list[str], memory_bytes: float | None = None) ->
     keys are many for DuckDB's memory limit, the key space is cut into hash ranges checked one
     after the other (each a pass over the two key columns) instead of one aggregate spilling to
     disk (measured at 200,000 groups: one pass 29 s, two 26 s, four 61 s)."""
-    rows = sum(db.execute(f"SELECT count(*) FROM raw_{t}").fetchall()[0][0] for t in tables)
+    rows = sum(db.execute(f"SELECT count(*) FROM win_{t}").fetchall()[0][0] for t in tables)
     memory = memory_bytes or memory_limit_bytes(db)
     passes = max(1, math.ceil(rows * KEY_BYTES / memory)) if memory else 1
     parts = [f"SELECT hash(month, member_id) AS k, {int(t == 'usage')}::UTINYINT AS t FROM typed_{t}" for t in tables]

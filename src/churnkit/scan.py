@@ -42,6 +42,7 @@ class RawTable:
     labels: list[str]  # the files relative to the data directory, as messages name them
     columns: dict[str, str]  # column -> DuckDB type of the view
     csv: bool = False
+    window_view: str = ""  # the view of the files that may hold the window's months (else the view itself)
 
     def sql_type(self, column: str) -> str:
         return self.columns.get(column, "")
@@ -138,8 +139,12 @@ def clean_name(column: str) -> str:
     return str(column).strip().lstrip("\ufeff")
 
 
-def open_table(con, data_dir: Path, name: str, encoding: str | None, scan: Scan) -> RawTable | None:
-    """Check the files of table ``name`` and create its view ``raw_<name>``; None when absent."""
+def open_table(con, data_dir: Path, name: str, encoding: str | None, scan: Scan,
+               window: tuple[str, str] | None = None) -> RawTable | None:
+    """Check the files of table ``name`` and create its view ``raw_<name>``; None when absent.
+    With a ``window`` of months, also ``raw_<name>_window`` over only the parquet files whose
+    footers say they may hold rows of those months (monthly exports: the other months' files are
+    not read at all)."""
     files = table_files(data_dir, name)
     if not files:
         return None
@@ -168,6 +173,44 @@ def open_table(con, data_dir: Path, name: str, encoding: str | None, scan: Scan)
             raise DataError(f"{path}: columns differ from {files[0].name} in table {name!r} "
                             f"({sorted(set(names[0]) ^ set(cols))}); give every file the same columns")
     rename = {raw: clean_name(raw) for raw in columns_of[0]}
+    view = f"raw_{name}"
+    types = _create_view(con, view, files, labels, parquet, text, rename)
+    if window is not None:
+        inside = [p for p in parquet if _may_hold(p, window)]
+        if len(inside) < len(parquet) and (inside or text):
+            _create_view(con, f"{view}_window", files, labels, inside, text, rename)
+            view = f"{view}_window"
+    return RawTable(name, f"raw_{name}", files, labels, types, csv=bool(text), window_view=view)
+
+
+def _may_hold(path: Path, window: tuple[str, str]) -> bool:
+    """Whether a parquet file may hold rows of the months ``window`` (or rows whose month is
+    missing or unreadable, which validation must see), judged from its footer's statistics alone."""
+    try:
+        meta = pq.read_metadata(path)
+        index = meta.schema.names.index("month")
+    except (ValueError, OSError, pa.ArrowException):
+        return True
+    lows, highs = [], []
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(index).statistics
+        if stats is None or not stats.has_min_max or stats.null_count is None or stats.null_count > 0:
+            return True
+        low, high = _month_of(stats.min), _month_of(stats.max)
+        if low is None or high is None:
+            return True
+        lows.append(low)
+        highs.append(high)
+    return not lows or not (max(highs) < window[0] or min(lows) > window[1])
+
+
+def _month_of(value) -> str | None:
+    text = f"{value:%Y-%m}" if hasattr(value, "strftime") else str(value).strip()[:7]
+    ok = len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and "01" <= text[5:] <= "12"
+    return text if ok else None
+
+
+def _create_view(con, view: str, files, labels, parquet, text, rename) -> dict[str, str]:
     parts = []
     if parquet:
         listed = ", ".join(_sql_text(p) for p in parquet)
@@ -182,7 +225,6 @@ def open_table(con, data_dir: Path, name: str, encoding: str | None, scan: Scan)
     sources.update({str(readable): labels[files.index(p)] for p, readable in text})
     mapping = " ".join(f"WHEN {_sql_text(k)} THEN {_sql_text(v)}" for k, v in sources.items())
     selected = ", ".join(f'"{raw}" AS "{clean}"' for raw, clean in rename.items())
-    view = f"raw_{name}"
     sql = (f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {selected}, "
            f"CASE {SOURCE_COLUMN} {mapping} ELSE {SOURCE_COLUMN} END AS {SOURCE_COLUMN} FROM ({union})")
     try:
@@ -190,8 +232,7 @@ def open_table(con, data_dir: Path, name: str, encoding: str | None, scan: Scan)
         described = con.execute(f"DESCRIBE {view}").fetchall()
     except Exception as exc:  # duckdb raises its own error classes
         raise read_error(exc, files) from None
-    types = {row[0]: row[1] for row in described if row[0] != SOURCE_COLUMN}
-    return RawTable(name, view, files, labels, types, csv=bool(text))
+    return {row[0]: row[1] for row in described if row[0] != SOURCE_COLUMN}
 
 
 _QUOTED = re.compile(r"""["']([^"']+\.(?:parquet|csv))["']""", re.IGNORECASE)
@@ -212,12 +253,13 @@ def read_error(exc: Exception, files: list[Path]) -> Exception:
     return exc
 
 
-def open_scan(con, data_dir: Path, names, encoding: str | None = None) -> Scan:
-    """Open every table in ``names`` present in ``data_dir`` as a view on ``con`` (raw DuckDB)."""
+def open_scan(con, data_dir: Path, names, encoding: str | None = None, windows: dict | None = None) -> Scan:
+    """Open every table in ``names`` present in ``data_dir`` as a view on ``con`` (raw DuckDB);
+    ``windows`` maps a table to the months a command needs of it."""
     scan = Scan(Path(data_dir))
     try:
         for name in names:
-            table = open_table(con, scan.data_dir, name, encoding, scan)
+            table = open_table(con, scan.data_dir, name, encoding, scan, (windows or {}).get(name))
             if table is not None:
                 scan.tables[name] = table
     except BaseException:

@@ -21,7 +21,7 @@ import duckdb
 import ibis
 import pandas as pd
 
-from churnkit.checks import Problem, column_rules, count_rules, duplicate_problems, examples, link_rules
+from churnkit.checks import Problem, Rule, column_rules, count_rules, duplicate_problems, examples, link_rules
 from churnkit.checks import churned_still_billed, line_key_counts, usage_without_billing
 from churnkit.contract import TABLES, TableSpec
 from churnkit.engine import EngineSettings, connect
@@ -136,6 +136,8 @@ def _type_view(db, raw: RawTable, spec: TableSpec, problems: list[Problem], warn
         warnings.append(f"{spec.name}: ignoring unknown column(s) {', '.join(extra)}")
     items, _ = select_list(list(spec.columns), raw.columns)
     db.execute(f"CREATE OR REPLACE TEMP VIEW all_{spec.name} AS SELECT {', '.join(items)}, {SOURCE_COLUMN} FROM {raw.view}")
+    db.execute(f"CREATE OR REPLACE TEMP VIEW win_{spec.name} AS SELECT {', '.join(items)}, {SOURCE_COLUMN} "
+               f"FROM {raw.window_view or raw.view}")
     return [c.name for c in spec.columns if c.name in raw.columns]
 
 
@@ -144,7 +146,7 @@ def _scope(db, name: str, window: tuple[str, str] | None) -> None:
     where = ""
     if window is not None and name in LINE_TABLES:
         where = f" WHERE month IS NULL OR month BETWEEN '{window[0]}' AND '{window[1]}'"
-    db.execute(f"CREATE OR REPLACE TEMP VIEW typed_{name} AS SELECT * FROM all_{name}{where}")
+    db.execute(f"CREATE OR REPLACE TEMP VIEW typed_{name} AS SELECT * FROM win_{name}{where}")
 
 
 def _check_table(db, spec: TableSpec, columns: list[str], problems: list[Problem], groups_ok: bool,
@@ -157,11 +159,19 @@ def _check_table(db, spec: TableSpec, columns: list[str], problems: list[Problem
     types = {row[0]: row[1] for row in raw_types if row[0] in columns}
     own = column_rules(spec, types)
     links = link_rules(spec, types, groups_ok and spec.name != "groups", last_day)
-    source = view
+    joins, extra = [], []
     if any(r.condition.endswith("__known IS NULL") for r in links):
-        source = (f"(SELECT t.*, g.group_id AS __known FROM {view} t LEFT JOIN "
-                  f"(SELECT DISTINCT group_id FROM typed_groups) g ON t.group_id = g.group_id)")
-    counts = count_rules(db, source, own + links)
+        joins.append("LEFT JOIN (SELECT DISTINCT group_id AS __known FROM typed_groups) g ON t.group_id = g.__known")
+    if spec.name == "billing" and suspects.get("churn_table"):
+        # billed on or after the group's churn month: counted in this same scan, named exactly later
+        joins.append("LEFT JOIN (SELECT group_id AS __cg, churn_month AS __cm FROM typed_churn) c ON t.group_id = c.__cg")
+        extra.append("__cm IS NOT NULL AND month IS NOT NULL AND month >= __cm")
+    picked = ", ".join(["t.*", *(["g.__known"] if any("__known" in j for j in joins) else []),
+                        *(["c.__cm"] if extra else [])])
+    source = f"(SELECT {picked} FROM {view} t {' '.join(joins)})" if joins else view
+    counts = count_rules(db, source, own + links + [Rule("", c, "", "") for c in extra])
+    if extra:
+        suspects["churned_billed"] = counts.pop()
     found = []
     for rule, n in zip(own + links, counts):
         if n:
@@ -201,7 +211,8 @@ def load_dataset(data_dir: Path, encoding: str | None = None, window: tuple[int,
     engine = engine or EngineSettings.from_env()
     con = con or connect("duckdb", engine)
     db = con.con
-    scan = open_scan(db, data_dir, list(TABLES), encoding)
+    scope = (format_month(window[0]), format_month(window[1])) if window is not None else None
+    scan = open_scan(db, data_dir, list(TABLES), encoding, dict.fromkeys(LINE_TABLES, scope) if scope else None)
     try:
         dataset = _validate(con, db, scan, data_dir, window, survey)
     except duckdb.Error as exc:
@@ -247,12 +258,13 @@ def _validate(con, db, scan: Scan, data_dir: Path, window, survey: bool) -> Data
         last_day = f"{last:%Y-%m-%d}"
     lines = [t for t in LINE_TABLES if t in columns and {"month", "member_id"} <= set(columns[t])]
     suspects = line_key_counts(db, lines) if lines else {}
+    suspects["churn_table"] = int("churn" in columns and "billing" in columns and "churn_month" in columns["churn"])
     for spec in TABLES.values():
         if spec.name in columns:
             links.extend(_check_table(db, spec, columns[spec.name], problems, groups_ok, last_day, suspects))
         if spec.name == "groups":
             groups_ok = groups_ok and not any(p.table == "groups" and p.column == "group_id" for p in problems)
-    problems.extend(_cross_table(db, columns, links, suspects.get("orphans", 1)))
+    problems.extend(_cross_table(db, columns, links, suspects.get("orphans", 1), suspects.get("churned_billed", 1)))
     if problems:
         raise ValidationFailed(data_dir, problems)
     frames = {name: _pandas(db.sql(f"SELECT * EXCLUDE ({SOURCE_COLUMN}) FROM typed_{name}").to_arrow_table(), TABLES[name])
@@ -265,7 +277,7 @@ def _validate(con, db, scan: Scan, data_dir: Path, window, survey: bool) -> Data
     return Dataset(data_dir, con, list(columns), frames, months, coverage, warnings, scope, summary, scan)
 
 
-def _cross_table(db, columns: dict, links: list[Problem], orphans: int = 1) -> list[Problem]:
+def _cross_table(db, columns: dict, links: list[Problem], orphans: int = 1, churned_billed: int = 1) -> list[Problem]:
     """Link problems in the contract's order: unknown groups, usage without billing, off-net
     forwards, late events, churned groups still billed."""
     order = {"name groups not in table groups": 0, "exceed forwarded_calls": 2}
@@ -279,7 +291,7 @@ def _cross_table(db, columns: dict, links: list[Problem], orphans: int = 1) -> l
                                "a line is active only with a billing row; add the billing rows or drop the usage rows", files))
     out.extend(p for p in links if order.get(p.what) == 2)
     out.extend(p for p in links if p.what.startswith("are dated after"))
-    if "churn" in columns and "billing" in columns:
+    if "churn" in columns and "billing" in columns and churned_billed:
         n, condition = churned_still_billed(db, "typed_churn", "typed_billing")
         if n:
             shown, files = examples(db, "typed_churn", TABLES["churn"], columns["churn"], condition, n)

@@ -19,26 +19,36 @@ LOOKBACK_MONTHS = 6  # the furthest back a signal of month M reads (member_chang
 
 
 def monthly(billing: ibis.Table, usage: ibis.Table, settings: Settings) -> ibis.Table:
-    """Aggregates per (group_id, mi) over the group's active lines (lines with a billing row)."""
-    u = usage.select(
-        u_member=usage.member_id, u_mi=usage.mi, call_count=usage.call_count, call_minutes=usage.call_minutes,
-        forwarded_calls=usage.forwarded_calls, forwarded_offnet_calls=usage.forwarded_offnet_calls,
-        competitor_hotline_calls=usage.competitor_hotline_calls,
-    )
-    j = billing.left_join(u, [billing.member_id == u.u_member, billing.mi == u.u_mi])
-    calls = j.call_count.fill_null(0)
+    """Aggregates per (group_id, mi) over the group's active lines (lines with a billing row).
+
+    Billing and usage are aggregated per group and month each on its own, then joined on
+    (group, month): validated data have a billing row for every usage row (and the same group on
+    both, see churnkit.checks), so a line's traffic counts for the group that bills it, and a line
+    without a usage row had no calls. Two aggregates of group-months are far cheaper than joining
+    tens of millions of lines."""
     one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
-    m = j.group_by(["group_id", "mi"]).aggregate(
-        active_lines=j.member_id.count(),
-        spend=j.charge.sum(),
-        below_plan_lines=(j.plan_fee.notnull() & (j.charge < j.plan_fee)).ifelse(one, zero).sum(),
-        arrears_sum=j.arrears.sum(),
-        arrears_known=j.arrears.count(),
-        zero_call_lines=(calls == 0).ifelse(one, zero).sum(),
-        forwarding_lines=(j.forwarded_calls.fill_null(0) >= settings.forwarding_calls).ifelse(one, zero).sum(),
-        offnet_forwarding_lines=(j.forwarded_offnet_calls.fill_null(0) >= settings.offnet_forwarding_calls).ifelse(one, zero).sum(),
-        minutes=j.call_minutes.fill_null(0).sum(),
-        hotline_calls=j.competitor_hotline_calls.fill_null(0).sum(),
+    b = billing.group_by(["group_id", "mi"]).aggregate(
+        active_lines=billing.member_id.count(),
+        spend=billing.charge.sum(),
+        below_plan_lines=(billing.plan_fee.notnull() & (billing.charge < billing.plan_fee)).ifelse(one, zero).sum(),
+        arrears_sum=billing.arrears.sum(),
+        arrears_known=billing.arrears.count(),
+    )
+    u = usage.group_by(["group_id", "mi"]).aggregate(
+        calling_lines=(usage.call_count.fill_null(0) != 0).ifelse(one, zero).sum(),
+        u_forwarding=(usage.forwarded_calls.fill_null(0) >= settings.forwarding_calls).ifelse(one, zero).sum(),
+        u_offnet=(usage.forwarded_offnet_calls.fill_null(0) >= settings.offnet_forwarding_calls).ifelse(one, zero).sum(),
+        u_minutes=usage.call_minutes.fill_null(0).sum(),
+        u_hotline=usage.competitor_hotline_calls.fill_null(0).sum(),
+    ).rename(u_group="group_id", u_mi="mi")
+    j = b.left_join(u, [b.group_id == u.u_group, b.mi == u.u_mi])
+    m = j.select(
+        "group_id", "mi", "active_lines", "spend", "below_plan_lines", "arrears_sum", "arrears_known",
+        zero_call_lines=j.active_lines - j.calling_lines.fill_null(0),
+        forwarding_lines=j.u_forwarding.fill_null(0),
+        offnet_forwarding_lines=j.u_offnet.fill_null(0),
+        minutes=j.u_minutes.fill_null(0.0),
+        hotline_calls=j.u_hotline.fill_null(0),
     )
     return m.mutate(
         zero_call_share_m=m.zero_call_lines / m.active_lines,
@@ -87,11 +97,13 @@ def _event_counts(tables: dict, months: list[int]) -> ibis.Table | None:
 
 
 def _hotline_lines(usage: ibis.Table, months: list[int], settings: Settings) -> ibis.Table:
-    """Per (group, M): distinct lines with hotline calls in M-2..M (lines since left included)."""
+    """Per (group, M): distinct lines with hotline calls in M-2..M (lines since left included).
+    One scan of usage: each hot line-month is joined to the scoring months whose window holds it."""
     hot = usage.filter(usage.competitor_hotline_calls >= settings.hotline_calls).select("group_id", "member_id", "mi")
-    parts = [_shifted(hot, k, months, member_id="member_id") for k in range(3)]
-    union = parts[0].union(parts[1], distinct=False).union(parts[2], distinct=False)
-    return union.group_by(["group_id", "mi"]).aggregate(hotline_lines_3m=union.member_id.nunique())
+    scoring = ibis.memtable({"m_mi": list(months)}, schema={"m_mi": "int64"})
+    j = hot.join(scoring, (hot.mi <= scoring.m_mi) & (hot.mi >= scoring.m_mi - 2))
+    lines = j.group_by(["group_id", "m_mi"]).aggregate(hotline_lines_3m=j.member_id.nunique())
+    return lines.select("group_id", mi=lines.m_mi, hotline_lines_3m=lines.hotline_lines_3m)
 
 
 def _contract_end(tables: dict, spine: ibis.Table) -> ibis.Table:
