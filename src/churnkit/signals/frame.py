@@ -125,10 +125,10 @@ def _left(a: ibis.Table, b: ibis.Table, keys) -> ibis.Table:
     return j.drop(*[f"{k}_right" for k in keys if f"{k}_right" in j.columns])
 
 
-def wide(tables: dict, months: list[int], settings: Settings) -> ibis.Table:
+def wide(tables: dict, months: list[int], settings: Settings, m: ibis.Table | None = None) -> ibis.Table:
     """One row per (group_id, mi) for scoring months ``months``: scored groups only (active in M,
     not churned by M, opened by M) with every raw quantity the signals need."""
-    m = monthly(tables["billing"], tables["usage"], settings)
+    m = monthly(tables["billing"], tables["usage"], settings) if m is None else m
     spine = m.filter(m.mi.isin(months))
     churn = tables["churn"]
     spine = _left(spine, churn, "group_id")
@@ -151,7 +151,27 @@ def wide(tables: dict, months: list[int], settings: Settings) -> ibis.Table:
         _event_counts(tables, months),
         _contract_end(tables, spine),
     ]
-    out = spine
-    for part in parts:
-        out = _left(out, part, ["group_id", "mi"])
-    return out
+    return _assemble(spine, parts)
+
+
+def _assemble(spine: ibis.Table, parts: list[ibis.Table]) -> ibis.Table:
+    """The spine with every part's columns, as one grouped union instead of a chain of left joins:
+    each part is one row per (group, mi) at most, so stacking them and taking each column's max
+    per (group, mi) gives the joined row. A chain of joins holds every build side in memory at
+    once (DuckDB cannot spill that); one aggregate spills to disk when it must."""
+    columns: dict[str, object] = {}
+    for table in (spine, *parts):
+        for name, dtype in table.schema().items():
+            if name not in ("group_id", "mi"):
+                columns.setdefault(name, dtype)
+    members = []
+    for i, table in enumerate((spine, *parts)):
+        row = {"group_id": table.group_id, "mi": table.mi, "in_spine": ibis.literal(int(i == 0), "int8")}
+        row.update({name: table[name] if name in table.columns else ibis.null(dtype) for name, dtype in columns.items()})
+        members.append(table.select(**row))
+    stacked = members[0]
+    for member in members[1:]:
+        stacked = stacked.union(member, distinct=False)
+    joined = stacked.group_by(["group_id", "mi"]).aggregate(
+        in_spine=stacked.in_spine.max(), **{name: stacked[name].max() for name in columns})
+    return joined.filter(joined.in_spine == 1).drop("in_spine")
