@@ -17,7 +17,7 @@ from churnkit.months import parse_month
 from churnkit.validate import load_dataset
 
 MONTHS = ("2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07")
-TIGHT = "150MB"  # below what checking and joining ~130,000 lines a month needs in memory
+TIGHT = "80MB"  # below what checking the keys of ~130,000 lines a month needs in memory (2 threads)
 
 
 def write_wide(root: Path, groups: int = 6, lines: int = 20_000) -> Path:
@@ -74,7 +74,7 @@ def wide(tmp_path_factory) -> Path:
 
 def test_without_a_spill_folder_the_tight_limit_fails(wide, tmp_path):
     """The proof that TIGHT forces spilling: the same work with nowhere to spill runs out of memory."""
-    settings = EngineSettings(TIGHT, tmp_path / "spill")
+    settings = EngineSettings(TIGHT, tmp_path / "spill", threads=2)
     con = connect("duckdb", settings)
     con.con.execute("SET temp_directory = ''")
     month = parse_month(MONTHS[-1])
@@ -84,7 +84,8 @@ def test_without_a_spill_folder_the_tight_limit_fails(wide, tmp_path):
     assert "--memory-limit" in out_of_memory(info.value) and "\n" not in out_of_memory(info.value)
 
 
-def test_score_under_a_tight_limit_spills_and_writes_the_same_file(wide, trained_bundle, tmp_path):
+def test_score_under_a_tight_limit_spills_and_writes_the_same_file(wide, trained_bundle, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHURNKIT_THREADS", "2")  # memory per thread: the same limit binds alike on any machine
     runner = CliRunner()
     common = ["score", "--data", str(wide), "--month", MONTHS[-1], "--model", str(trained_bundle)]
     roomy = runner.invoke(app, [*common, "--out", str(tmp_path / "roomy" / "scored.csv")])
