@@ -58,7 +58,7 @@ class Rule:
     condition: str
     what: str
     fix: str
-    order: tuple = ()  # where the problem goes in the list (schema problems sorted like pandera's)
+    order: tuple = ()  # where the problem goes in the list (range, set and emptiness checks by column)
 
 
 def example_keys(spec: TableSpec, columns) -> list[str]:
