@@ -45,6 +45,19 @@ def trained(model_sim_dir, tmp_path_factory):
     return result, out, manifest, work
 
 
+@pytest.fixture(scope="module")
+def manifest_metrics_bundle(model_sim_dir, trained, tmp_path_factory):
+    """The same training without the refit; its metrics equal the refitted run's."""
+    from churnkit.model.train import train
+
+    out = tmp_path_factory.mktemp("no-refit") / "model"
+    train(load_dataset(model_sim_dir), out=out, track=False, refit=False)
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["metrics"] == trained[2]["metrics"]
+    assert "refit" not in manifest["months"] and "refit" not in manifest["evaluation"]
+    return out, manifest
+
+
 def test_cli_train_exits_0_and_writes_a_loadable_bundle(trained):
     result, out, manifest, work = trained
     assert result.exit_code == 0, result.output
@@ -108,9 +121,29 @@ def test_probabilities_are_calibrated_on_the_test_months(trained):
     assert manifest["metrics"]["model"]["ece"] < 0.05
 
 
-def test_manifest_metrics_are_those_of_the_saved_model(trained, model_sim_dir):
-    """Re-score the test months with the bundle on disk: the same numbers as in the manifest."""
+def test_the_scoring_model_is_refitted_on_every_usable_month(trained):
     _, out, manifest, _ = trained
+    months = manifest["months"]
+    # every snapshot month whose label is inside the data (2024-11..2026-03), gaps included
+    usable = [f"2024-{m}" for m in (11, 12)] + [f"2025-{m:02d}" for m in range(1, 13)] + ["2026-01", "2026-02", "2026-03"]
+    assert months["refit"] == usable
+    assert set(months["train"]) | set(months["valid"]) | set(months["test"]) < set(usable)
+    evaluation = manifest["evaluation"]
+    assert evaluation["months"] == {k: months[k] for k in ("train", "valid", "test")}
+    # the trees the evaluation chose, no early stopping in the refit
+    assert evaluation["refit"]["trees"] == evaluation["trees"] == manifest["best_iteration"]
+    assert load_bundle(out).booster.current_iteration() == evaluation["trees"]
+    # calibrated out of time: the evaluation's map, fitted on the validation months by a model
+    # that did not learn from them, carried over to the refit (the measured better choice)
+    assert evaluation["refit"]["calibration"] == "carried"
+    assert months["calibration"] == months["valid"]
+    assert manifest["calibration"] == evaluation["calibration"]
+
+
+def test_manifest_metrics_are_those_of_the_evaluated_model(manifest_metrics_bundle, model_sim_dir):
+    """Without the refit the evaluated model is the bundle: re-scoring the test months with it
+    gives the numbers of the manifest (which the refit leaves as they are)."""
+    out, manifest = manifest_metrics_bundle
     dataset = load_dataset(model_sim_dir)
     test = build_features(dataset, [parse_month(m) for m in manifest["months"]["test"]])
     y = labels(test, dataset.get("churn"), manifest["horizon"]).to_numpy()

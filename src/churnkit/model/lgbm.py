@@ -34,6 +34,26 @@ class ModelSettings:
     lambda_l2: float = 1.0
     seed: int = 7
     threads: int = 2
+    interaction: str = "none"  # "family": every tree splits on the signals of one reason family only
+    monotone: bool = False  # risk forced to move in each signal's registered direction
+
+    def constraints(self, features: list[str]) -> dict:
+        """LightGBM's ``interaction_constraints`` / ``monotone_constraints`` for ``features`` (in
+        model order), from the signal registry's families and directions."""
+        from churnkit.signals.registry import SIGNALS, family_of
+
+        out: dict = {}
+        if self.interaction == "family":
+            groups: dict[str, list[int]] = {}
+            for i, name in enumerate(features):
+                groups.setdefault(family_of(name), []).append(i)
+            out["interaction_constraints"] = list(groups.values())
+        elif self.interaction != "none":
+            raise ModelError(f"unknown interaction setting {self.interaction!r}; choose none or family")
+        if self.monotone:
+            out["monotone_constraints"] = [SIGNALS[n].direction if n in SIGNALS else 0 for n in features]
+            out["monotone_constraints_method"] = "advanced"
+        return out
 
     def params(self) -> dict:
         return {
@@ -79,9 +99,21 @@ def fit(X_train: pd.DataFrame, y_train, X_valid: pd.DataFrame, y_valid, settings
                         categorical_feature=cats or "auto", free_raw_data=False)
     valid = lgb.Dataset(X_valid, label=np.asarray(y_valid), reference=train, categorical_feature=cats or "auto")
     return lgb.train(
-        settings.params(), train, num_boost_round=settings.n_estimators, valid_sets=[valid],
+        {**settings.params(), **settings.constraints(list(X_train.columns))}, train,
+        num_boost_round=settings.n_estimators, valid_sets=[valid],
         callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
     )
+
+
+def fit_rounds(X: pd.DataFrame, y, settings: ModelSettings, rounds: int, weight=None) -> lgb.Booster:
+    """Train exactly ``rounds`` trees, no early stopping: the refit of a model whose number of
+    trees an out-of-time evaluation already chose."""
+    if rounds < 1:
+        raise ModelError(f"a refit needs at least one tree, got {rounds}")
+    cats = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    data = lgb.Dataset(X, label=np.asarray(y), weight=None if weight is None else np.asarray(weight, dtype=float),
+                       categorical_feature=cats or "auto", free_raw_data=False)
+    return lgb.train({**settings.params(), **settings.constraints(list(X.columns))}, data, num_boost_round=int(rounds))
 
 
 def raw_score(booster: lgb.Booster, X: pd.DataFrame) -> np.ndarray:

@@ -36,6 +36,21 @@ def calibration_figure(y, prob, bins: int = 10):
     return fig
 
 
+def decile_calibration_figure(deciles: pd.DataFrame):
+    """Predicted against realised churn by risk decile, the realised rate with its 95% binomial
+    interval (see calibration.decile_calibration)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = deciles["decile"].to_numpy()
+    realised = deciles["realised"].to_numpy()
+    ax.errorbar(x, realised, yerr=[realised - deciles["lo"].to_numpy(), deciles["hi"].to_numpy() - realised],
+                fmt="o", capsize=3, label="realised (95% interval)")
+    ax.plot(x, deciles["predicted"], marker="x", ls="--", label="predicted")
+    ax.set(xlabel="risk decile (1 = top 10%)", ylabel="churn rate", title="Calibration by decile, test months", xticks=x)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 def shap_summary_figure(contrib: np.ndarray, X: pd.DataFrame, max_display: int = 15):
     """SHAP beeswarm of per-feature contributions (log-odds)."""
     import shap

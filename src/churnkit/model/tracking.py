@@ -47,21 +47,33 @@ def _flat(prefix: str, metrics: dict) -> dict[str, float]:
 
 
 def log_training_run(fitted, manifest: dict, result: dict, X_test: pd.DataFrame, y_test, champion: bool,
-                     uri: str | None = None) -> str:
-    """Log one training run; return its run id."""
+                     uri: str | None = None, scoring_booster=None) -> str:
+    """Log one training run; return its run id. ``fitted`` is the evaluated model (figures of the
+    test months); the logged scorer holds ``scoring_booster`` (the refit; default: the evaluated one)."""
     import mlflow
 
     # mlflow.set_tracking_uri also writes MLFLOW_TRACKING_URI into os.environ: put it back, so a
     # later run in the same process without an explicit uri resolves it afresh.
     previous = os.environ.get("MLFLOW_TRACKING_URI")
     try:
-        return _log_training_run(fitted, manifest, result, X_test, y_test, champion, uri)
+        return _log_training_run(fitted, manifest, result, X_test, y_test, champion, uri,
+                                 fitted.booster if scoring_booster is None else scoring_booster)
     finally:
         mlflow.set_tracking_uri(previous)
 
 
+def _decile_metrics(deciles: pd.DataFrame | None) -> dict[str, float]:
+    """test_decile{d}_{predicted,realised,lo,hi} and the count of deciles whose interval misses the prediction."""
+    if deciles is None or deciles.empty:
+        return {}
+    out = {f"test_decile{int(r.decile)}_{k}": float(getattr(r, k)) for r in deciles.itertuples()
+           for k in ("predicted", "realised", "lo", "hi")}
+    out["test_deciles_outside_interval"] = float((~deciles["within"]).sum())
+    return out
+
+
 def _log_training_run(fitted, manifest: dict, result: dict, X_test: pd.DataFrame, y_test, champion: bool,
-                      uri: str | None = None) -> str:
+                      uri: str | None, scoring_booster) -> str:
     import matplotlib.pyplot as plt
     import mlflow
 
@@ -86,17 +98,22 @@ def _log_training_run(fitted, manifest: dict, result: dict, X_test: pd.DataFrame
                                "best_iteration": manifest["best_iteration"],
                                **{f"{k}_months": ",".join(v) for k, v in manifest["months"].items()},
                                **{f"data_{k}": v for k, v in manifest["data"].items()}})
-            mlflow.log_metrics({**_flat("test", result["model"]), **_flat("baseline", result["baseline"])})
+            mlflow.log_metrics({**_flat("test", result["model"]), **_flat("baseline", result["baseline"]),
+                                **_decile_metrics(result.get("deciles"))})
+            if result.get("deciles") is not None:
+                mlflow.log_table(result["deciles"], "calibration_deciles.json")
             mlflow.log_dict(manifest, "manifest.json")
             proba = fitted.calibrator(lgbm.raw_score(fitted.booster, X_test))
             for name, fig in (("lift.png", plots.lift_figure(result["lift"])),
                               ("calibration.png", plots.calibration_figure(y_test, proba)),
+                              *((("calibration_deciles.png", plots.decile_calibration_figure(result["deciles"])),)
+                                if result.get("deciles") is not None else ()),
                               ("shap_summary.png", plots.shap_summary_figure(lgbm.contributions(fitted.booster, X_test), X_test))):
                 mlflow.log_figure(fig, name)
                 plt.close(fig)
             with tempfile.TemporaryDirectory(prefix="churnkit-bundle-") as tmp:
                 # the same bytes as the bundle folder train() wrote: same booster, same manifest
-                bundle_dir = save_bundle(fitted.booster, manifest, Path(tmp) / "bundle")
+                bundle_dir = save_bundle(scoring_booster, manifest, Path(tmp) / "bundle")
                 counts = [c for c, t in pyfunc.input_types(load_bundle(bundle_dir)).items() if t == "long"]
                 example = X_test[X_test[counts].notna().all(axis=1)].head(5)
                 info = pyfunc.log_model(bundle_dir, registered_model_name=MODEL_NAME if champion else None,

@@ -2,9 +2,10 @@
 
 ``train`` is what ``churnkit train`` runs: build the panel of snapshot months, split it by month
 (see split.py), fit LightGBM with early stopping on the validation months, calibrate on the same
-validation months, evaluate beside the rule baseline on the test months, write the bundle and log
-the run to MLflow. ``train_table`` does the fitting and evaluation for a table a data scientist
-brings: an id, a label and feature columns.
+validation months, evaluate beside the rule baseline on the test months; then refit the model
+that scores on every usable month with the trees the evaluation chose, calibrated on rows it did
+not learn from (see refit.py); write the bundle and log the run to MLflow. ``train_table`` does
+the fitting and evaluation for a table a data scientist brings: an id, a label and feature columns.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from churnkit.errors import DataError
 from churnkit.features import PROFILE, TRAINING_ROWS, WEIGHT, month_indexes, training_panel, usable_months
 from churnkit.model import lgbm
 from churnkit.model.bundle import save_bundle
-from churnkit.model.calibration import Calibrator, fit_calibrator
+from churnkit.model.calibration import DEFAULT, Calibrator, decile_calibration, fit_calibrator
 from churnkit.model.evaluation import beats_baseline, compare
 from churnkit.model.metrics import evaluate
+from churnkit.model.refit import DEFAULT_SOURCE, thinned
+from churnkit.model.refit import refit as refit_model
 from churnkit.model.split import Split, out_of_time_split
 from churnkit.months import format_month, parse_month
 from churnkit.signals.frame import LOOKBACK_MONTHS
@@ -49,7 +52,7 @@ class Fitted:
 
 
 def fit_calibrated(train: pd.DataFrame, valid: pd.DataFrame, label: str, features: list[str], categorical: list[str],
-                   settings: lgbm.ModelSettings, calibration: str = "platt") -> Fitted:
+                   settings: lgbm.ModelSettings, calibration: str = DEFAULT) -> Fitted:
     """LightGBM on ``train`` with early stopping on ``valid``; calibration fitted on ``valid``."""
     for part, name in ((train, "training"), (valid, "validation")):
         if part[label].nunique() < 2:
@@ -66,7 +69,7 @@ def fit_calibrated(train: pd.DataFrame, valid: pd.DataFrame, label: str, feature
 def train_table(frame: pd.DataFrame, label: str, id: str | None = None, features: list[str] | None = None,
                 categorical: list[str] | None = None, time: str | None = None, test: pd.DataFrame | None = None,
                 horizon: int = 0, valid_fraction: float = 0.2, settings: lgbm.ModelSettings | None = None,
-                calibration: str = "platt", n_boot: int = 200, seed: int = 7) -> Fitted:
+                calibration: str = DEFAULT, n_boot: int = 200, seed: int = 7) -> Fitted:
     """Train and evaluate on any feature table.
 
     With ``time`` (a sortable column such as a snapshot month), validation and test rows are the
@@ -162,10 +165,12 @@ def fingerprint(panel: pd.DataFrame) -> dict:
 
 
 def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"), settings: lgbm.ModelSettings | None = None,
-          signal_settings: Settings | None = None, calibration: str = "platt", tracking_uri: str | None = None,
+          signal_settings: Settings | None = None, calibration: str = DEFAULT, tracking_uri: str | None = None,
           track: bool = True, engine: str = "duckdb", n_boot: int = 200, test_months: int = 2, valid_months: int = 2,
-          tune_grid: bool = False, progress=None, max_rows: int = TRAINING_ROWS) -> TrainResult:
-    """Build the panel, fit, calibrate, evaluate beside the baseline, save the bundle, log to MLflow."""
+          tune_grid: bool = False, progress=None, max_rows: int = TRAINING_ROWS, refit: bool = True,
+          refit_calibration: str = DEFAULT_SOURCE) -> TrainResult:
+    """Build the panel, fit, calibrate, evaluate beside the baseline, refit on every usable month
+    (unless ``refit`` is False: then the evaluated model scores), save the bundle, log to MLflow."""
     settings = settings or lgbm.ModelSettings()
     signal_settings = signal_settings or Settings()
     step = progress or (lambda message: None)
@@ -184,32 +189,49 @@ def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"),
     fitted = fit_calibrated(parts["train"], parts["valid"], "label", features, categorical, settings, calibration)
     step("evaluating on the test months")
     test = parts["test"]
-    result = compare(test, test["label"].to_numpy(), fitted.predict_proba(test), n_boot=n_boot)
+    prob_test = fitted.predict_proba(test)
+    result = compare(test, test["label"].to_numpy(), prob_test, n_boot=n_boot)
+    result["deciles"] = decile_calibration(test["label"].to_numpy(), prob_test)
     champion = beats_baseline(result)
+    trees = int(fitted.booster.best_iteration or fitted.booster.current_iteration())
+    evaluation = {"months": {name: [format_month(m) for m in getattr(split, name)] for name in ("train", "valid", "test")},
+                  "trees": trees, "calibration": fitted.calibrator.to_dict(),
+                  "test_deciles": result["deciles"].to_dict(orient="records")}
+    scoring = fitted
+    months_used = dict(evaluation["months"])
+    if refit:
+        step("refitting on every usable month")
+        rows = thinned(panel, split.train, float(panel.attrs.get("sample", {}).get("rate", 1.0)), seed=settings.seed)
+        done = refit_model(rows, months, "label", features, categorical, settings, trees, horizon, calibration,
+                           refit_calibration, carried=fitted.calibrator, carried_months=split.valid)
+        scoring = Fitted(done.booster, done.calibrator, features, done.levels)
+        evaluation["refit"] = done.describe()
+        months_used.update(refit=evaluation["refit"]["months"], calibration=evaluation["refit"]["calibration_months"])
     manifest = {
         "features": [{"name": f, "family": family_of(f)} for f in features],
-        "categorical": fitted.levels,
-        "calibration": fitted.calibrator.to_dict(),
+        "categorical": scoring.levels,
+        "calibration": scoring.calibrator.to_dict(),
         "horizon": horizon,
-        "months": {"train": [format_month(m) for m in split.train], "valid": [format_month(m) for m in split.valid],
-                   "test": [format_month(m) for m in split.test]},
+        "months": months_used,
         "metrics": {"model": result["model"], "baseline": result["baseline"]},
         "settings": settings.to_dict(),
         "tuning": trials,
         "signal_settings": {k: getattr(signal_settings, k) for k in Settings.names()},
         "data": fingerprint(panel),
         "training_sample": panel.attrs.get("sample", {}),
-        "best_iteration": int(fitted.booster.best_iteration or fitted.booster.current_iteration()),
+        "best_iteration": int(scoring.booster.best_iteration or scoring.booster.current_iteration()),
+        "evaluation": evaluation,
         "drift_reference": _drift_reference(panel, split.train, min(month_indexes(dataset))),
     }
     step("writing the bundle")
-    path = save_bundle(fitted.booster, manifest, out)
+    path = save_bundle(scoring.booster, manifest, out)
     run_id = None
     if track:
         step("logging the run to MLflow")
         from churnkit.model.tracking import log_training_run
 
         X_test = lgbm.matrix(test, features, fitted.levels)
-        run_id = log_training_run(fitted, manifest, result, X_test, test["label"].to_numpy(), champion, tracking_uri)
+        run_id = log_training_run(fitted, manifest, result, X_test, test["label"].to_numpy(), champion, tracking_uri,
+                                  scoring_booster=scoring.booster)
     warnings = list(dataset.warnings)
     return TrainResult(path, split, result, champion, len(panel), run_id, warnings)
