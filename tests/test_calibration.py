@@ -93,3 +93,17 @@ def test_decile_table_by_hand():
     assert top["lo"] == pytest.approx(0.025 ** 0.5) and top["hi"] == 1.0 and bool(top["within"])
     assert second["predicted"] == pytest.approx(0.875) and second["realised"] == 0.0
     assert second["hi"] == pytest.approx(1 - 0.025 ** 0.5) and not bool(second["within"])
+
+
+def test_decile_table_becomes_mlflow_metrics():
+    from churnkit.model.tracking import _decile_metrics
+
+    p = np.arange(20, 0, -1) / 20
+    y = np.zeros(20, dtype=int)
+    y[:2] = 1
+    metrics = _decile_metrics(decile_calibration(y, p))
+    assert metrics["test_decile1_predicted"] == pytest.approx(0.975) and metrics["test_decile1_realised"] == 1.0
+    assert metrics["test_decile2_hi"] == pytest.approx(1 - 0.025 ** 0.5)
+    # none of deciles 2..10 churned (interval 0..0.84): only decile 2, predicted 0.875, lies outside
+    assert metrics["test_deciles_outside_interval"] == 1.0
+    assert len(metrics) == 10 * 4 + 1
