@@ -239,13 +239,11 @@ def score(
 def _resolve_month(data: Path, month: str, encoding: str | None) -> str:
     """``latest`` becomes the last month in billing; anything else is returned as given."""
     from churnkit.errors import DataError
-    from churnkit.io import latest_month
+    from churnkit.validate import latest_month
 
     if month != "latest":
         return month
-    if not Path(data).is_dir():
-        raise DataError(f"{data}: no such data directory; pass the folder holding groups, billing and usage")
-    found = latest_month(data, "billing", encoding)
+    found = latest_month(data, encoding)
     if found is None:
         raise DataError(f"{data}: billing holds no readable month for --month latest; run `churnkit validate {data}`")
     return found

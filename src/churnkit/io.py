@@ -13,13 +13,11 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from churnkit.errors import DataError, StorageError, UsageError
@@ -110,88 +108,18 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
         raise StorageError(f"{path}: not a well-formed CSV ({first}); export it again") from None
 
 
-@dataclass
-class MonthWindow:
-    """Keep only rows whose ``month`` lies in ``first..last`` ('YYYY-MM', inclusive) while reading,
-    and note, over all rows, the months present and (``track_groups``) each group's first month.
-    Rows whose month cannot be read are kept, so that validation reports them."""
-
-    first: str
-    last: str
-    track_groups: bool = False
-    seen: set[str] = field(default_factory=set)  # every month present in the data
-    _firsts: list[pd.DataFrame] = field(default_factory=list, repr=False)
-
-    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
-        if "month" not in frame.columns or frame.empty:
-            return frame
-        codes, uniques = pd.factorize(frame["month"])  # a file holds a handful of distinct months
-        texts = [_month7(u) for u in uniques]
-        self.seen.update(t for t in texts if t)
-        valid = np.array([t is not None for t in texts] + [False])[codes]
-        inside = np.array([t is not None and self.first <= t <= self.last for t in texts] + [False])[codes]
-        if self.track_groups and "group_id" in frame.columns:
-            month = np.array([t or "" for t in texts] + [""], dtype=object)[codes]
-            pairs = pd.DataFrame({"group_id": frame["group_id"].to_numpy()[valid], "month": month[valid]})
-            self._firsts.append(pairs.groupby("group_id", sort=False)["month"].min().reset_index())
-        keep = ~valid | inside
-        return frame if keep.all() else frame.loc[keep].reset_index(drop=True)
-
-    def first_months(self) -> pd.DataFrame:
-        """Each group's first month over all rows read (group_id, first_month)."""
-        if not self._firsts:
-            return pd.DataFrame({"group_id": pd.Series([], dtype="string"), "first_month": pd.Series([], dtype="string")})
-        both = pd.concat(self._firsts, ignore_index=True)
-        both["group_id"] = both["group_id"].astype("string")
-        first = both.groupby("group_id", sort=True)["month"].min()
-        return pd.DataFrame({"group_id": first.index.astype("string"), "first_month": first.to_numpy().astype(str)}).astype(
-            {"first_month": "string"})
-
-
-def _month7(value) -> str | None:
-    """'YYYY-MM' of a month text, a date or a timestamp; None when it is not one."""
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    text = str(value).strip()[:7]
-    ok = len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12
-    return text if ok else None
-
-
-def latest_month(data_dir: Path, name: str = "billing", encoding: str | None = None) -> str | None:
-    """The last 'YYYY-MM' in table ``name``'s month column, reading that column only."""
-    months = table_months(data_dir, name, encoding)
-    return months[-1] if months else None
-
-
-def table_months(data_dir: Path, name: str, encoding: str | None = None) -> list[str]:
-    """The distinct readable months ('YYYY-MM') of table ``name``, reading its month column only."""
-    window = MonthWindow("0000-00", "0000-00")
-    for path in table_files(data_dir, name):
-        if path.suffix.lower() == ".parquet":
-            try:
-                months = pq.read_table(path, columns=["month"])
-            except (pa.ArrowInvalid, KeyError, OSError):
-                months = None
-            if months is not None:
-                _window_arrow(months, window)
-                continue
-        window.apply(read_file(path, encoding))
-    return sorted(window.seen)
-
-
-def read_table(data_dir: Path, name: str, encoding: str | None = None, window: MonthWindow | None = None) -> pd.DataFrame | None:
-    """All files of table ``name`` as one frame with a ``__source__`` column naming each row's file;
-    None when the table is absent. With a ``window``, only the rows of its months are kept."""
+def read_table(data_dir: Path, name: str, encoding: str | None = None) -> pd.DataFrame | None:
+    """All files of a small table ``name`` (one row per group or per wave, such as ``retention``)
+    as one pandas frame with a ``__source__`` column naming each row's file; None when the table
+    is absent. The commands open line tables in the engine instead (:mod:`churnkit.validate`)."""
     files = table_files(data_dir, name)
     if not files:
         return None
     if len(files) > 1 and all(p.suffix.lower() == ".parquet" for p in files):
-        return _read_parquet_folder(data_dir, name, files, window)
+        return _read_parquet_folder(data_dir, name, files)
     frames = []
     for path in files:
         frame = read_file(path, encoding)
-        if window is not None:
-            frame = window.apply(frame)
         name_in_dir = str(path.relative_to(data_dir)) if path.is_relative_to(data_dir) else str(path)
         frame[SOURCE_COLUMN] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [name_in_dir])
         frames.append(frame)
@@ -209,7 +137,7 @@ def read_table(data_dir: Path, name: str, encoding: str | None = None, window: M
     return merged
 
 
-def _read_parquet_folder(data_dir: Path, name: str, files: list[Path], window: MonthWindow | None = None) -> pd.DataFrame:
+def _read_parquet_folder(data_dir: Path, name: str, files: list[Path]) -> pd.DataFrame:
     """Monthly parquet files joined as Arrow tables (no pandas copy per file)."""
     tables, sources = [], []
     for path in files:
@@ -221,8 +149,6 @@ def _read_parquet_folder(data_dir: Path, name: str, files: list[Path], window: M
                 f"{path}: columns differ from {files[0].name} in table {name!r} "
                 f"({sorted(set(tables[0].column_names) ^ set(table.column_names))}); give every file the same columns"
             )
-        if window is not None and "month" in table.column_names:
-            table = _window_arrow(table, window)
         tables.append(table.select(tables[0].column_names) if tables else table)
         sources.append(np.full(table.num_rows, len(sources), dtype=np.int32))
     try:
@@ -238,26 +164,6 @@ def _read_parquet_folder(data_dir: Path, name: str, files: list[Path], window: M
     labels = [str(p.relative_to(data_dir)) if p.is_relative_to(data_dir) else str(p) for p in files]
     frame[SOURCE_COLUMN] = pd.Categorical.from_codes(np.concatenate(sources), labels)
     return frame
-
-
-def _window_arrow(table: pa.Table, window: MonthWindow) -> pa.Table:
-    """MonthWindow.apply in Arrow: a monthly file holds one or a few distinct months."""
-    month = table.column("month")
-    texts = {u: _month7(u) for u in pc.unique(month).to_pylist() if u is not None}
-    window.seen.update(t for t in texts.values() if t)
-    valid = [u for u, t in texts.items() if t]
-    inside = [u for u, t in texts.items() if t and window.first <= t <= window.last]
-    if window.track_groups and "group_id" in table.column_names:
-        for value in valid:
-            rows = table.filter(pc.equal(month, pa.scalar(value, month.type)))
-            ids = pc.unique(rows.column("group_id")).to_pandas()
-            window._firsts.append(pd.DataFrame({"group_id": ids.astype("string"), "month": texts[value]}))
-    if len(inside) == len(texts) and month.null_count == 0:
-        return table
-    value_set = pa.array(valid, type=month.type) if valid else pa.array([], type=month.type)
-    keep = pc.or_kleene(pc.invert(pc.is_in(month, value_set=value_set)),
-                        pc.is_in(month, value_set=pa.array(inside, type=month.type)))
-    return table.filter(pc.fill_null(keep, True))
 
 
 # ---------------------------------------------------------------------------------------- output

@@ -29,7 +29,7 @@ from churnkit.errors import DataError, UsageError
 from churnkit.io import SOURCE_COLUMN
 from churnkit.months import format_month
 from churnkit.scan import RawTable, Scan, open_scan, read_error
-from churnkit.typed import q, select_list
+from churnkit.typed import q, select_list, typed
 
 TEXT = "string[pyarrow]"  # compact text columns; identifiers are never numbers
 LINE_TABLES = ("billing", "usage")
@@ -316,3 +316,22 @@ def _summary(db, columns: dict) -> dict:
         out[name] = {"rows": int(rows), "groups": None if groups is None else int(groups),
                      "months": sorted(m for m in (months or []) if m is not None)}
     return out
+
+
+def latest_month(data_dir: Path, encoding: str | None = None, engine: EngineSettings | None = None) -> str | None:
+    """The last readable month of billing (``--month latest``), from the month column alone."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(f"{data_dir}: no such data directory; pass the folder holding groups, billing and usage")
+    con = connect("duckdb", engine or EngineSettings.from_env())
+    scan = open_scan(con.con, data_dir, ["billing"], encoding)
+    try:
+        raw = scan.tables.get("billing")
+        if raw is None or "month" not in raw.columns:
+            return None
+        month = typed(TABLES["billing"].column("month"), raw.columns["month"])
+        return con.con.execute(f"SELECT max({month}) FROM (SELECT month FROM {raw.view})").fetchall()[0][0]
+    except duckdb.Error as exc:
+        raise read_error(exc, raw.files) from None
+    finally:
+        scan.close()
