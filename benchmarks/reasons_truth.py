@@ -36,7 +36,9 @@ def main(argv=None) -> int:
     dataset = load_dataset(args.data)
     truth = pd.read_parquet(args.data / "_truth" / "causes.parquet")
     work = Path(tempfile.mkdtemp(prefix="churnkit-truth-"))
-    result = train(dataset, out=work / "model", track=False, n_boot=20)
+    # the evaluated model, not the refit: the scoring months below are usable months, which the
+    # refit learns from (they would be in-sample); the evaluated model never learned from them
+    result = train(dataset, out=work / "model", track=False, n_boot=20, refit=False)
     last = parse_month(dataset.months[-1])
     months = [m for m in range(last - 3 - args.months + 1, last - 3 + 1)]
     rows = []
