@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import ibis
 import pandas as pd
 
@@ -11,10 +13,10 @@ from churnkit.signals.frame import wide
 from churnkit.signals.registry import SIGNALS, Settings
 from churnkit.signals.sources import from_dataset, from_frames, spark_tables
 
-def signal_expr(tables: dict, months: list[int], settings: Settings | None = None) -> ibis.Table:
+def signal_expr(tables: dict, months: list[int], settings: Settings | None = None, keep=None) -> ibis.Table:
     """The Ibis expression of the signal table: group_id, month, then every registered signal."""
     settings = settings or Settings()
-    w = wide(tables, sorted(set(months)), settings)
+    w = wide(tables, sorted(set(months)), settings, keep)
     cols = {name: sig.func(w, settings) for name, sig in SIGNALS.items()}
     return w.select(group_id=w.group_id, mi=w.mi, **cols)
 
@@ -37,6 +39,25 @@ def build_signals(frames: dict[str, pd.DataFrame], months: list[int], settings: 
     return finish(con.execute(expr))
 
 
+@contextlib.contextmanager
+def stored(con):
+    """A ``keep`` for :func:`churnkit.signals.frame.wide` on DuckDB: each intermediate table is
+    computed once into a temporary table (DuckDB spills those to disk under its memory limit)
+    and dropped afterwards."""
+    names: list[str] = []
+
+    def keep(table: ibis.Table) -> ibis.Table:
+        name = f"__signals_{len(names)}"
+        names.append(name)
+        return con.create_table(name, table, temp=True, overwrite=True)
+
+    try:
+        yield keep
+    finally:
+        for name in names:
+            con.con.execute(f"DROP TABLE IF EXISTS {name}").fetchall()
+
+
 def signals_of(dataset, months: list[int], settings: Settings | None = None, engine: str = "duckdb",
                con=None) -> pd.DataFrame:
     """Signals for every scored group and each month index in ``months``, computed in the engine
@@ -44,6 +65,8 @@ def signals_of(dataset, months: list[int], settings: Settings | None = None, eng
     ``engine="spark"`` Spark reads the dataset's tables in scope from parquet (see
     :func:`churnkit.signals.sources.spark_tables`); nothing passes through the driver."""
     if engine == "duckdb":
-        return finish(dataset.con.execute(signal_expr(from_dataset(dataset), months, settings)))
+        con = dataset.con
+        with stored(con) as keep:
+            return finish(con.execute(signal_expr(from_dataset(dataset), months, settings, keep)))
     con = con or connect(engine)
     return finish(con.execute(signal_expr(spark_tables(dataset, con), months, settings)))

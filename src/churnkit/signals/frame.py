@@ -125,10 +125,15 @@ def _left(a: ibis.Table, b: ibis.Table, keys) -> ibis.Table:
     return j.drop(*[f"{k}_right" for k in keys if f"{k}_right" in j.columns])
 
 
-def wide(tables: dict, months: list[int], settings: Settings, m: ibis.Table | None = None) -> ibis.Table:
+def wide(tables: dict, months: list[int], settings: Settings, keep=None) -> ibis.Table:
     """One row per (group_id, mi) for scoring months ``months``: scored groups only (active in M,
-    not churned by M, opened by M) with every raw quantity the signals need."""
-    m = monthly(tables["billing"], tables["usage"], settings) if m is None else m
+    not churned by M, opened by M) with every raw quantity the signals need.
+
+    ``keep`` (an engine's choice) may store an intermediate table and return it, so that each
+    piece runs as its own query within the engine's memory: DuckDB keeps the monthly aggregates,
+    the spine and every part as temporary tables, which it can move to disk."""
+    keep = keep or (lambda table: table)
+    m = keep(monthly(tables["billing"], tables["usage"], settings))
     spine = m.filter(m.mi.isin(months))
     churn = tables["churn"]
     spine = _left(spine, churn, "group_id")
@@ -138,7 +143,7 @@ def wide(tables: dict, months: list[int], settings: Settings, m: ibis.Table | No
     if first is None:
         first = m.group_by("group_id").aggregate(first_mi=m.mi.min())
     spine = _left(_left(spine, groups.select("group_id", "opened_mi"), "group_id"), first, "group_id")
-    spine = spine.filter(spine.opened_mi.isnull() | (spine.opened_mi <= spine.mi))
+    spine = keep(spine.filter(spine.opened_mi.isnull() | (spine.opened_mi <= spine.mi)))
 
     parts = [
         _shifted(m, 1, months, active_lines_1m_ago="active_lines"),
@@ -151,7 +156,7 @@ def wide(tables: dict, months: list[int], settings: Settings, m: ibis.Table | No
         _event_counts(tables, months),
         _contract_end(tables, spine),
     ]
-    return _assemble(spine, parts)
+    return _assemble(spine, [keep(part) for part in parts])
 
 
 def _assemble(spine: ibis.Table, parts: list[ibis.Table]) -> ibis.Table:
