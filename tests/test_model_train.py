@@ -137,6 +137,8 @@ def test_the_scoring_model_is_refitted_on_every_usable_month(trained):
     # that did not learn from them, carried over to the refit (the measured better choice)
     assert evaluation["refit"]["calibration"] == "carried"
     assert months["calibration"] == months["valid"]
+    # ... which lie at least H months after every month the evaluated model learned from
+    assert min(map(parse_month, months["valid"])) - max(map(parse_month, months["train"])) >= manifest["horizon"]
     assert manifest["calibration"] == evaluation["calibration"]
 
 
