@@ -155,10 +155,11 @@ def train(
     data: Annotated[Path, typer.Option("--data", help="Data directory with the churn table.")],
     horizon: Annotated[int, typer.Option(help="Months ahead a label looks (churn in (M, M+H]).")] = 3,
     out_dir: Annotated[Path, typer.Option("--out", help="Bundle folder to write.")] = Path("models/latest"),
-    calibration: Annotated[str, typer.Option(help="platt (default) or isotonic.")] = "platt",
+    calibration: Annotated[str, typer.Option(help="platt (default), isotonic or beta.")] = "platt",
     tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help="MLflow store (default sqlite:///mlflow.db or $MLFLOW_TRACKING_URI).")] = None,
     no_track: Annotated[bool, typer.Option("--no-track", help="Do not log the run to MLflow.")] = False,
     tune: Annotated[bool, typer.Option("--tune", help="Pick tree size from a small grid by validation-month log loss.")] = False,
+    refit: Annotated[bool, typer.Option("--refit", help="After the evaluation, refit the scoring model on every usable month (calibration carried over).")] = False,
     encoding: Encoding = None,
     engine: Engine = "duckdb",
     memory_limit: MemoryLimit = None,
@@ -177,7 +178,7 @@ def train(
     dataset = load_dataset(data, encoding=encoding, engine=_engine(memory_limit, temp_dir))
     with out.status("training") as status:
         result = run(dataset, horizon=horizon, out=out_dir, calibration=calibration, tracking_uri=tracking_uri,
-                     track=not no_track, engine=engine, tune_grid=tune, progress=lambda m: status.update(m))
+                     track=not no_track, engine=engine, tune_grid=tune, refit=refit, progress=lambda m: status.update(m))
     _warn(result.warnings)
     m, b = result.evaluation["model"], result.evaluation["baseline"]
     table = Table(title=f"test months {result.split.describe()['test_months']} (unseen by model and calibration)")

@@ -167,10 +167,11 @@ def fingerprint(panel: pd.DataFrame) -> dict:
 def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"), settings: lgbm.ModelSettings | None = None,
           signal_settings: Settings | None = None, calibration: str = DEFAULT, tracking_uri: str | None = None,
           track: bool = True, engine: str = "duckdb", n_boot: int = 200, test_months: int = 2, valid_months: int = 2,
-          tune_grid: bool = False, progress=None, max_rows: int = TRAINING_ROWS, refit: bool = True,
+          tune_grid: bool = False, progress=None, max_rows: int = TRAINING_ROWS, refit: bool = False,
           refit_calibration: str = DEFAULT_SOURCE) -> TrainResult:
-    """Build the panel, fit, calibrate, evaluate beside the baseline, refit on every usable month
-    (unless ``refit`` is False: then the evaluated model scores), save the bundle, log to MLflow."""
+    """Build the panel, fit, calibrate, evaluate beside the baseline, save the bundle, log to MLflow.
+    With ``refit`` the model that scores is refitted on every usable month (see refit.py); it is off
+    by default: on the simulations it ranked no better, and every backtest month becomes in-sample."""
     settings = settings or lgbm.ModelSettings()
     signal_settings = signal_settings or Settings()
     step = progress or (lambda message: None)

@@ -32,8 +32,10 @@ def backtest_months(dataset: Dataset, month: int, horizon: int, count: int = 12)
 
 
 def split_of(bundle: Bundle, month: str) -> str:
-    """Which part of training a month played: train, valid, test, or none (not used)."""
+    """Which part of training a month played: refit, train, valid, test, or none (not used)."""
     months = bundle.manifest.get("months", {})
+    if month in months.get("refit", []):  # the scoring model was refitted on it: in-sample
+        return "refit"
     for part in ("train", "valid", "test"):
         if month in months.get(part, []):
             return part
@@ -85,7 +87,7 @@ def backtest(scored: pd.DataFrame, bundle: Bundle) -> tuple[pd.DataFrame, pd.Dat
         lift, precision, recall = top_decile(y, part["probability"].to_numpy())
         rlift, rprecision, rrecall = top_decile(y, part["rule_score"].to_numpy())
         split = split_of(bundle, label)
-        rows.append({"month": label, "in_sample": split in ("train", "valid"), "split": split, "groups": len(part),
+        rows.append({"month": label, "in_sample": split in ("train", "valid", "refit"), "split": split, "groups": len(part),
                      "churners": int(y.sum()), "churn_rate": float(y.mean()) if len(y) else np.nan,
                      "top_decile_lift": lift, "rule_top_decile_lift": rlift, "precision_top_decile": precision,
                      "recall_top_decile": recall, "rule_precision_top_decile": rprecision, "rule_recall_top_decile": rrecall})
