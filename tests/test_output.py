@@ -68,3 +68,21 @@ def test_disk_full_names_the_path(tmp_path, monkeypatch):
         write_scored(scored, excluded, tmp_path / "s.csv")
     assert (tmp_path / "s.csv").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_scored_file_written_in_batches_is_the_file_written_at_once(tmp_path):
+    """Scoring streams its table in batches: the CSV (one BOM, one header) and the parquet twin
+    come out the same whether the rows arrive in one batch or in three."""
+    from churnkit.output import write_scored_batches
+
+    frame = pd.DataFrame({"month": "2026-10", "group_id": [f"51010000000000000{i}" for i in range(7)],
+                          "group_name": ["=1+1", "甲", None, "乙", "-x", "丙", "丁"], "churn_probability": [0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.01]})
+    excluded = pd.DataFrame({"month": ["2026-10"], "group_id": ["510100000000000099"], "group_name": ["戊"],
+                             "reason": ["churned"], "detail": ["left"]})
+    write_scored_batches([frame], excluded, tmp_path / "one" / "s.csv")
+    write_scored_batches([frame.iloc[:2], frame.iloc[2:5], frame.iloc[5:]], excluded, tmp_path / "three" / "s.csv")
+    one, three = (tmp_path / "one" / "s.csv").read_bytes(), (tmp_path / "three" / "s.csv").read_bytes()
+    assert one == three and one.count(b"\xef\xbb\xbf") == 1 and one.count(b"group_id") == 1
+    assert one.decode("utf-8-sig").splitlines()[1].split(",")[2] == "'=1+1"
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one" / "s.parquet"), pd.read_parquet(tmp_path / "three" / "s.parquet"))
+    assert len(pd.read_parquet(tmp_path / "three" / "s.parquet")) == 7

@@ -130,3 +130,20 @@ def test_latest_month_scores_the_last_billing_month(scored, sim_dir, trained_bun
                                  "--out", str(latest)])
     assert result.exit_code == 0, result.output
     assert latest.read_bytes() == out.read_bytes()  # MONTH is the last month of sim_dir
+
+
+def test_small_batches_write_the_same_files(scored, sim_dir, trained_bundle, tmp_path):
+    """Predict, explain, word the reasons and write 37 groups at a time: the same bytes as one go."""
+    from churnkit.features import scoring_window
+    from churnkit.months import parse_month
+    from churnkit.score import score
+    from churnkit.validate import load_dataset
+
+    out, frame = scored
+    month = parse_month(MONTH)
+    result = score(load_dataset(sim_dir, window=scoring_window(month)), month, trained_bundle, tmp_path / "scored.csv", batch=37)
+    assert len(frame) > 37 * 3
+    for name in ("scored.csv", "scored.excluded.csv"):
+        assert (tmp_path / name).read_bytes() == out.with_name(name).read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "scored.parquet"), pd.read_parquet(out.with_suffix(".parquet")))
+    assert len(result.scored) == 37 and result.summary["scored"] == len(frame)

@@ -84,16 +84,21 @@ def write_scored_batches(batches, excluded: pd.DataFrame, out: Path) -> list[Pat
     try:
         with atomic_path(out, commit=False) as csv_tmp, atomic_path(out.with_suffix(".parquet"), commit=False) as pq_tmp:
             writer = None
-            with open(csv_tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            try:
                 for i, frame in enumerate(batches):
-                    for_spreadsheet(frame).to_csv(fh, index=False, header=i == 0, lineterminator="\r\n")
+                    if i == 0:
+                        _csv(frame, csv_tmp)  # the header (with the BOM) and the first batch
+                    else:
+                        with open(csv_tmp, "a", encoding="utf-8", newline="") as fh:
+                            for_spreadsheet(frame).to_csv(fh, index=False, header=False, lineterminator="\r\n")
                     table = pa.Table.from_pandas(frame, preserve_index=False)
                     if writer is None:
                         schema = table.schema
                         writer = pq.ParquetWriter(pq_tmp, schema)
                     writer.write_table(table.cast(schema))
-            if writer is not None:
-                writer.close()
+            finally:
+                if writer is not None:
+                    writer.close()
         staged += [(csv_tmp, out), (pq_tmp, out.with_suffix(".parquet"))]
         with atomic_path(excluded_path(out), commit=False) as ex_tmp:
             _csv(excluded, ex_tmp)
