@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from churnkit.errors import StorageError
 from churnkit.io import write_all
 
 SCORED_COLUMNS = [
@@ -86,11 +87,15 @@ def write_scored_batches(batches, excluded: pd.DataFrame, out: Path) -> list[Pat
             writer = None
             try:
                 for i, frame in enumerate(batches):
-                    if i == 0:
-                        _csv(frame, csv_tmp)  # the header (with the BOM) and the first batch
-                    else:
-                        with open(csv_tmp, "a", encoding="utf-8", newline="") as fh:
-                            for_spreadsheet(frame).to_csv(fh, index=False, header=False, lineterminator="\r\n")
+                    try:
+                        if i == 0:
+                            _csv(frame, csv_tmp)  # the header (with the BOM) and the first batch
+                        else:
+                            with open(csv_tmp, "a", encoding="utf-8", newline="") as fh:
+                                for_spreadsheet(frame).to_csv(fh, index=False, header=False, lineterminator="\r\n")
+                    except OSError as exc:  # name the CSV, not the parquet twin written alongside
+                        raise StorageError(f"{out}: cannot write ({exc.strerror or exc}); nothing was changed there, "
+                                           "free space or choose another --out") from None
                     table = pa.Table.from_pandas(frame, preserve_index=False)
                     if writer is None:
                         schema = table.schema
