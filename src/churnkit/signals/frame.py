@@ -29,16 +29,16 @@ def monthly(billing: ibis.Table, usage: ibis.Table, settings: Settings) -> ibis.
     one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
     b = billing.group_by(["group_id", "mi"]).aggregate(
         active_lines=billing.member_id.count(),
-        spend=billing.charge.sum(),
+        spend=_exact(billing.charge),
         below_plan_lines=(billing.plan_fee.notnull() & (billing.charge < billing.plan_fee)).ifelse(one, zero).sum(),
-        arrears_sum=billing.arrears.sum(),
+        arrears_sum=_exact(billing.arrears),
         arrears_known=billing.arrears.count(),
     )
     u = usage.group_by(["group_id", "mi"]).aggregate(
         calling_lines=(usage.call_count.fill_null(0) != 0).ifelse(one, zero).sum(),
         u_forwarding=(usage.forwarded_calls.fill_null(0) >= settings.forwarding_calls).ifelse(one, zero).sum(),
         u_offnet=(usage.forwarded_offnet_calls.fill_null(0) >= settings.offnet_forwarding_calls).ifelse(one, zero).sum(),
-        u_minutes=usage.call_minutes.fill_null(0).sum(),
+        u_minutes=_exact(usage.call_minutes.fill_null(0)),
         u_hotline=usage.competitor_hotline_calls.fill_null(0).sum(),
     ).rename(u_group="group_id", u_mi="mi")
     j = b.left_join(u, [b.group_id == u.u_group, b.mi == u.u_mi])
@@ -68,8 +68,22 @@ def _window(t: ibis.Table, lags: range, months: list[int], how: str, **cols) -> 
     union = parts[0]
     for part in parts[1:]:
         union = union.union(part, distinct=False)
-    aggs = {name: getattr(union[src], how)() for name, src in cols.items()}
+    aggs = {name: _exact(union[src], how) for name, src in cols.items()}
     return union.group_by(["group_id", "mi"]).aggregate(**aggs)
+
+
+EXACT = "decimal(38, 18)"  # sums in fixed point: the same result in whatever order a parallel engine adds
+
+
+def _exact(col: ibis.Value, how: str = "sum") -> ibis.Value:
+    """A sum or mean of a float column that does not depend on the order of its rows: a parallel
+    scan adds partial sums in a different order each run, and floating-point addition is not
+    associative, so the last bit (and now and then a rounded figure in the scored file) would
+    change between two runs of the same month. Values are fixed to 18 decimals first (finer than
+    a double's spacing for the shares and yuan amounts summed here)."""
+    if not col.type().is_floating():
+        return getattr(col, how)()
+    return getattr(col.cast(EXACT), how)().cast("float64")
 
 
 def _event_counts(tables: dict, months: list[int]) -> ibis.Table | None:
