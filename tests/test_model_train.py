@@ -34,13 +34,13 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def trained(model_sim_dir, tmp_path_factory):
-    """`churnkit train --no-track` run once, in an empty working directory."""
+    """`churnkit train --no-track --refit` run once, in an empty working directory."""
     work = tmp_path_factory.mktemp("train-cli")
     out = work / "models" / "latest"
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(work)
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        result = CliRunner().invoke(app, ["train", "--data", str(model_sim_dir), "--out", str(out), "--no-track"])
+        result = CliRunner().invoke(app, ["train", "--data", str(model_sim_dir), "--out", str(out), "--no-track", "--refit"])
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8")) if (out / MANIFEST).exists() else None
     return result, out, manifest, work
 
