@@ -52,15 +52,20 @@ def table_files(data_dir: Path, name: str) -> list[Path]:
     return found
 
 
-def read_file(path: Path, encoding: str | None = None) -> pd.DataFrame:
-    """Read one parquet or CSV file; CSV cells stay text. One-line errors name the file and fix."""
-    path = Path(path)
+def check_readable(path: Path) -> None:
+    """Refuse a file that cannot be opened or holds no byte, naming it and the fix."""
     try:
-        size = path.stat().st_size
+        size = Path(path).stat().st_size
     except OSError as exc:
         raise StorageError(f"{path}: cannot read ({exc.strerror})") from None
     if size == 0:
         raise StorageError(f"{path}: file is empty (0 bytes); export the table again or remove the file")
+
+
+def read_file(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    """Read one parquet or CSV file; CSV cells stay text. One-line errors name the file and fix."""
+    path = Path(path)
+    check_readable(path)
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path)
     return _read_csv(path, encoding)

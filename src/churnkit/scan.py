@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from churnkit.errors import DataError, StorageError, UsageError
-from churnkit.io import SOURCE_COLUMN, table_files
+from churnkit.io import SOURCE_COLUMN, check_readable, table_files
 
 CHUNK = 1 << 22  # bytes decoded at a time when checking a CSV's encoding
 
@@ -152,12 +152,7 @@ def open_table(con, data_dir: Path, name: str, encoding: str | None, scan: Scan,
     parquet, text = [], []
     columns_of: list[list[str]] = []
     for path in files:
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise StorageError(f"{path}: cannot read ({exc.strerror})") from None
-        if size == 0:
-            raise StorageError(f"{path}: file is empty (0 bytes); export the table again or remove the file")
+        check_readable(path)
         if path.suffix.lower() == ".parquet":
             columns_of.append(_parquet_columns(path))
             parquet.append(path)
