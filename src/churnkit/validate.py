@@ -29,7 +29,7 @@ from churnkit.errors import DataError, UsageError
 from churnkit.io import SOURCE_COLUMN
 from churnkit.months import format_month
 from churnkit.scan import RawTable, Scan, open_scan, read_error
-from churnkit.typed import q, select_list, typed
+from churnkit.typed import select_list, typed
 
 TEXT = "string[pyarrow]"  # compact text columns; identifiers are never numbers
 LINE_TABLES = ("billing", "usage")

@@ -15,7 +15,6 @@ in m; a group that churns in its first billed month after opening is in no base 
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from churnkit.months import format_month, parse_month

@@ -7,7 +7,7 @@ import contextlib
 import ibis
 import pandas as pd
 
-from churnkit.engine import ENGINES, connect
+from churnkit.engine import connect
 from churnkit.months import format_month
 from churnkit.signals.frame import wide
 from churnkit.signals.registry import SIGNALS, Settings
