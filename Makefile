@@ -7,7 +7,7 @@ SAMPLE := data/sample
 DEMO_OUT := out/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test install install-dev sample bench bench-commands bench-province bench-features bench-score bench-report benchmark-public clean
+.PHONY: help demo test install install-dev sample bench bench-commands bench-province bench-features bench-score bench-report benchmark-public eval-model eval-reasons clean
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ bench-score: install ## time the monthly scoring job at province scale and the S
 
 eval-reasons: install ## on the simulator's truth: how often reason_1 names the true churn cause
 	$(PY) benchmarks/reasons_truth.py
+
+eval-model: install ## a candidate model vs the current default: 6 out-of-time months of a 20,000-group x 36-month simulation (generated once)
+	$(PY) benchmarks/eval_model.py $(EVAL_MODEL_ARGS)
 
 benchmark-public: install ## public data (Cell2Cell, IBM Telco): churnkit LightGBM vs LightGBM defaults and published values
 	$(PY) benchmarks/bench_public.py
