@@ -7,7 +7,7 @@ SAMPLE := data/sample
 DEMO_OUT := out/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test install install-dev sample bench bench-commands bench-province bench-features bench-score bench-report benchmark-public eval-model eval-reasons clean
+.PHONY: help demo test install install-dev sample bench bench-commands bench-province bench-features bench-score bench-report benchmark-public eval-model eval-reasons bench-uplift clean
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-18s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ benchmark-public: install ## public data (Cell2Cell, IBM Telco): churnkit LightG
 # e.g. make bench-features BENCH_FEATURES_ARGS="--groups 20000 --months 12"
 bench-features: install ## time the signal builder against one DuckDB scan, 200,000 groups x 12 months
 	$(PY) benchmarks/bench_features.py $(BENCH_FEATURES_ARGS)
+
+bench-uplift: install ## targeting by saved value vs risk x value on simulated waves, 20 runs x 4 scenarios (benchmarks/results/uplift.json)
+	nice -n 10 $(PY) benchmarks/bench_uplift.py
 
 bench-report: install ## time the monthly report at province scale against the scoring job
 	$(PY) benchmarks/bench_report.py
