@@ -130,30 +130,36 @@ def plan_month(dataset: Dataset, month: int, bundle: Bundle, policy: ValuePolicy
 def explain_batches(plan: Plan, batch: int = BATCH):
     """The scored table in rank order, ``batch`` groups at a time: exact TreeSHAP per family,
     the top three reasons with their sentences, and the retention script."""
-    bundle, lang = plan.bundle, plan.lang
-    families = list(FAMILIES)
-    scripts = {f: plan.book.script_for(f, lang) for f in families}
+    scripts = {f: plan.book.script_for(f, plan.lang) for f in FAMILIES}
     for start in range(0, len(plan.frame), batch):
-        frame = plan.frame.iloc[start:start + batch].reset_index(drop=True)
-        X = lgbm.matrix(frame, bundle.features, bundle.levels)
-        contrib = lgbm.contributions(bundle.booster, X)
-        check_additivity(contrib, lgbm.raw_score(bundle.booster, X))
-        impacts, _, base = family_impacts(contrib, bundle.features, bundle.families, bundle.calibrator)
-        codes, values = top_reasons(impacts)
-        for k in range(3):
-            frame[f"reason_{k + 1}"] = codes[:, k]
-            frame[f"reason_{k + 1}_impact"] = values[:, k]
-            frame[f"reason_{k + 1}_text"] = reason_texts(codes[:, k], frame, lang)
-        first = pd.Series(codes[:, 0])
-        for col, attr in (("script_id", "id"), ("script_title", "title"), ("script_steps", "steps")):
-            frame[col] = first.map({f: getattr(s, attr) for f, s in scripts.items()}).fillna("").to_numpy(dtype=object)
-        for family in impacts.columns:
-            frame[f"impact_{family}"] = impacts[family].to_numpy()
-        frame["base_probability"] = base
-        frame = round_numbers(frame)
-        frame["month"] = format_month(plan.month)
-        extra = ["base_probability", *[f"impact_{f}" for f in impacts.columns]]
-        yield frame[SCORED_COLUMNS + extra]
+        yield explain(plan.frame.iloc[start:start + batch].reset_index(drop=True), plan.bundle, plan.lang, scripts, plan.month)
+
+
+def explain(frame: pd.DataFrame, bundle: Bundle, lang: str, scripts: dict, month: int) -> pd.DataFrame:
+    """Ranked rows (features, churn_probability, risk_rank, ...) as scored rows: exact TreeSHAP per
+    family, the top three reasons with their sentences, the script for ``reason_1`` (``scripts``:
+    family -> Script), in the scored file's columns. Also what Spark's executors run
+    (:mod:`churnkit.spark.score`)."""
+    frame = frame.copy()
+    X = lgbm.matrix(frame, bundle.features, bundle.levels)
+    contrib = lgbm.contributions(bundle.booster, X)
+    check_additivity(contrib, lgbm.raw_score(bundle.booster, X))
+    impacts, _, base = family_impacts(contrib, bundle.features, bundle.families, bundle.calibrator)
+    codes, values = top_reasons(impacts)
+    for k in range(3):
+        frame[f"reason_{k + 1}"] = codes[:, k]
+        frame[f"reason_{k + 1}_impact"] = values[:, k]
+        frame[f"reason_{k + 1}_text"] = reason_texts(codes[:, k], frame, lang)
+    first = pd.Series(codes[:, 0])
+    for col, attr in (("script_id", "id"), ("script_title", "title"), ("script_steps", "steps")):
+        frame[col] = first.map({f: getattr(s, attr) for f, s in scripts.items()}).fillna("").to_numpy(dtype=object)
+    for family in impacts.columns:
+        frame[f"impact_{family}"] = impacts[family].to_numpy()
+    frame["base_probability"] = base
+    frame = round_numbers(frame)
+    frame["month"] = format_month(month)
+    extra = ["base_probability", *[f"impact_{f}" for f in impacts.columns]]
+    return frame[SCORED_COLUMNS + extra]
 
 
 def score_month(dataset: Dataset, month: int, bundle: Bundle, lang: str = "zh", book: Playbook | None = None,
