@@ -55,6 +55,12 @@ def write_tables(root: Path, tables: dict[str, pd.DataFrame], fmt: str = "parque
     return root
 
 
+@pytest.fixture(autouse=True)
+def own_check_records(tmp_path, monkeypatch):
+    """Each test keeps its record of passed checks (churnkit.checked) to itself."""
+    monkeypatch.setenv("CHURNKIT_CACHE_DIR", str(tmp_path.parent / f"{tmp_path.name}-cache"))
+
+
 @pytest.fixture
 def tiny_dir(tmp_path) -> Path:
     return write_tables(tmp_path / "data", tiny_tables())

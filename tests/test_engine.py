@@ -43,10 +43,15 @@ def write_wide(root: Path, groups: int = 6, lines: int = 20_000) -> Path:
 
 
 def test_settings_come_from_options_then_environment_then_defaults(tmp_path):
-    env = {"CHURNKIT_MEMORY_LIMIT": "3GB", "CHURNKIT_TEMP_DIR": str(tmp_path / "env"), "CHURNKIT_THREADS": "1"}
-    assert EngineSettings.from_env(environ={}) == EngineSettings("1GB", None, None)
-    assert EngineSettings.from_env(environ=env) == EngineSettings("3GB", tmp_path / "env", 1)
-    assert EngineSettings.from_env("500MB", tmp_path / "opt", environ=env) == EngineSettings("500MB", tmp_path / "opt", 1)
+    env = {"CHURNKIT_MEMORY_LIMIT": "3GB", "CHURNKIT_TEMP_DIR": str(tmp_path / "env"), "CHURNKIT_THREADS": "1",
+           "CHURNKIT_CACHE_DIR": str(tmp_path / "cache")}
+    home_cache = Path.home() / ".cache" / "churnkit"
+    assert EngineSettings.from_env(environ={}) == EngineSettings("1GB", None, None, home_cache)
+    assert EngineSettings.from_env(environ={"XDG_CACHE_HOME": "/x"}).cache_dir == Path("/x/churnkit")
+    assert EngineSettings.from_env(environ={"CHURNKIT_CACHE_DIR": "off"}).cache_dir is None
+    assert EngineSettings.from_env(environ=env) == EngineSettings("3GB", tmp_path / "env", 1, tmp_path / "cache")
+    assert EngineSettings.from_env("500MB", tmp_path / "opt", environ=env) == EngineSettings("500MB", tmp_path / "opt", 1,
+                                                                                             tmp_path / "cache")
     with pytest.raises(UsageError, match="not a size"):
         EngineSettings.from_env("lots", environ={})
 

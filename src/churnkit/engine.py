@@ -8,6 +8,9 @@ instead of failing. Both are settings with defaults, overridable by option or en
 - ``CHURNKIT_TEMP_DIR`` (``--temp-dir``): where DuckDB spills; default ``churnkit-spill`` in the
   system's temporary folder.
 - ``CHURNKIT_THREADS`` (``--threads``): worker threads; default every core.
+- ``CHURNKIT_CACHE_DIR``: where the record of passed checks is kept (see
+  :mod:`churnkit.checked`); default ``churnkit`` in ``XDG_CACHE_HOME`` or ``~/.cache``; ``off``
+  keeps none.
 
 Nothing is read from the environment at import time: :meth:`EngineSettings.from_env` does it
 when a command asks.
@@ -39,6 +42,7 @@ class EngineSettings:
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     temp_dir: Path | None = None
     threads: int | None = None
+    cache_dir: Path | None = None  # the record of passed checks (None: every load checks every row)
 
     @classmethod
     def from_env(cls, memory_limit: str | None = None, temp_dir: Path | None = None,
@@ -52,13 +56,21 @@ class EngineSettings:
         count = threads if threads is not None else (int(env["CHURNKIT_THREADS"]) if env.get("CHURNKIT_THREADS") else None)
         if count is not None and count < 1:
             raise UsageError(f"threads must be at least 1, not {count}")
-        return cls(str(limit).replace(" ", ""), Path(folder) if folder else None, count)
+        return cls(str(limit).replace(" ", ""), Path(folder) if folder else None, count, _cache_dir(env))
 
     def spill_folder(self) -> Path:
         return Path(self.temp_dir) if self.temp_dir else Path(tempfile.gettempdir()) / "churnkit-spill"
 
     def with_limit(self, memory_limit: str) -> "EngineSettings":
         return replace(self, memory_limit=memory_limit)
+
+
+def _cache_dir(env) -> Path | None:
+    value = env.get("CHURNKIT_CACHE_DIR")
+    if value is None:
+        base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "churnkit"
+    return None if value.strip().lower() in ("", "off", "none") else Path(value)
 
 
 def connect(engine: str = "duckdb", settings: EngineSettings | None = None):

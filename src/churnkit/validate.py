@@ -21,6 +21,7 @@ import duckdb
 import ibis
 import pandas as pd
 
+from churnkit.checked import CheckRecord, fingerprint
 from churnkit.checks import Problem, Rule, column_rules, count_rules, duplicate_problems, examples, link_rules
 from churnkit.checks import churned_still_billed, line_key_counts, usage_without_billing
 from churnkit.contract import TABLES, TableSpec
@@ -189,14 +190,15 @@ def _empty_problem(spec: TableSpec, raw: RawTable) -> Problem:
 
 
 def load_dataset(data_dir: Path, encoding: str | None = None, window: tuple[int, int] | None = None,
-                 engine: EngineSettings | None = None, con=None, survey: bool = False) -> Dataset:
+                 engine: EngineSettings | None = None, con=None, survey: bool = False, recheck: bool = False) -> Dataset:
     """Open ``data_dir`` in the engine and check it; raise ValidationFailed listing all problems.
 
     ``window`` (two month indexes) keeps only the billing and usage rows of those months, for a
     job that needs no more (scoring one month reads six months of history): the work then grows
     with the window, not with the length of the history. Rows outside it are not checked;
     ``churnkit validate`` checks everything. ``survey`` also counts rows, groups and months per
-    table for the summary ``churnkit validate`` prints.
+    table for the summary ``churnkit validate`` prints, and checks every row (as ``recheck``):
+    otherwise files that passed these checks before, unchanged, are not checked again.
     """
     data_dir = Path(data_dir)
     if encoding is not None:
@@ -214,7 +216,13 @@ def load_dataset(data_dir: Path, encoding: str | None = None, window: tuple[int,
     scope = (format_month(window[0]), format_month(window[1])) if window is not None else None
     scan = open_scan(db, data_dir, list(TABLES), encoding, dict.fromkeys(LINE_TABLES, scope) if scope else None)
     try:
-        dataset = _validate(con, db, scan, data_dir, window, survey)
+        record = CheckRecord(engine.cache_dir, data_dir)
+        files = {name: table.files for name, table in scan.tables.items()}
+        print_ = fingerprint(files, encoding) if record.path is not None else ""
+        trusted = bool(print_) and not (survey or recheck) and record.covers(print_, scope)
+        dataset = _validate(con, db, scan, data_dir, window, survey, trusted)
+        if print_ and not trusted:
+            record.remember(print_, scope)
     except duckdb.Error as exc:
         scan.close()
         raise read_error(exc, [p for t in scan.tables.values() for p in t.files]) from None
@@ -225,7 +233,9 @@ def load_dataset(data_dir: Path, encoding: str | None = None, window: tuple[int,
     return dataset
 
 
-def _validate(con, db, scan: Scan, data_dir: Path, window, survey: bool) -> Dataset:
+def _validate(con, db, scan: Scan, data_dir: Path, window, survey: bool, trusted: bool = False) -> Dataset:
+    """Type every table and check its rows (``trusted``: these files passed these row checks
+    before, unchanged; only the cheap checks of columns and empty tables run)."""
     problems: list[Problem] = []
     warnings: list[str] = []
     columns: dict[str, list[str]] = {}
@@ -256,15 +266,16 @@ def _validate(con, db, scan: Scan, data_dir: Path, window, survey: bool) -> Data
     if coverage:
         last = pd.Period(coverage[-1], "M").end_time
         last_day = f"{last:%Y-%m-%d}"
-    lines = [t for t in LINE_TABLES if t in columns and {"month", "member_id"} <= set(columns[t])]
-    suspects = line_key_counts(db, lines) if lines else {}
-    suspects["churn_table"] = int("churn" in columns and "billing" in columns and "churn_month" in columns["churn"])
-    for spec in TABLES.values():
-        if spec.name in columns:
-            links.extend(_check_table(db, spec, columns[spec.name], problems, groups_ok, last_day, suspects))
-        if spec.name == "groups":
-            groups_ok = groups_ok and not any(p.table == "groups" and p.column == "group_id" for p in problems)
-    problems.extend(_cross_table(db, columns, links, suspects.get("orphans", 1), suspects.get("churned_billed", 1)))
+    if not (trusted and not problems):
+        lines = [t for t in LINE_TABLES if t in columns and {"month", "member_id"} <= set(columns[t])]
+        suspects = line_key_counts(db, lines) if lines else {}
+        suspects["churn_table"] = int("churn" in columns and "billing" in columns and "churn_month" in columns["churn"])
+        for spec in TABLES.values():
+            if spec.name in columns:
+                links.extend(_check_table(db, spec, columns[spec.name], problems, groups_ok, last_day, suspects))
+            if spec.name == "groups":
+                groups_ok = groups_ok and not any(p.table == "groups" and p.column == "group_id" for p in problems)
+        problems.extend(_cross_table(db, columns, links, suspects.get("orphans", 1), suspects.get("churned_billed", 1)))
     if problems:
         raise ValidationFailed(data_dir, problems)
     frames = {name: _pandas(db.sql(f"SELECT * EXCLUDE ({SOURCE_COLUMN}) FROM typed_{name}").to_arrow_table(), TABLES[name])
