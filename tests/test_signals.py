@@ -513,3 +513,21 @@ def test_whole_table_shape_types_and_order(a):
 def test_unknown_engine_is_a_usage_error():
     with pytest.raises(UsageError):
         connect("oracle")
+
+
+def test_parts_over_one_monthly_aggregate_equal_separate_builds():
+    """The report builds its month and its backtest months in parts over one monthly aggregate:
+    each part is what a build of those months alone gives, windowed data included (tenure from
+    the first billing month before the window)."""
+    from churnkit.signals.build import signals_in_parts
+    from conftest import SAMPLE
+
+    window = (parse_month("2025-06"), parse_month("2026-10"))
+    ds = load_dataset(SAMPLE, window=window)
+    parts = [[parse_month("2026-10")], [parse_month("2026-01"), parse_month("2026-02")], [parse_month("2026-05")]]
+    together = list(signals_in_parts(ds, parts))
+    assert [sorted(f["month"].unique()) for f in together] == [["2026-10"], ["2026-01", "2026-02"], ["2026-05"]]
+    for part, frame in zip(parts, together):
+        assert len(frame) > 1000
+        assert_frame_equal(frame, signals_of(ds, part))
+    assert not ds.db.execute("SELECT * FROM duckdb_tables() WHERE table_name LIKE '__signals%'").fetchall()

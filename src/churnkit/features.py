@@ -16,6 +16,7 @@ from churnkit.errors import DataError, UsageError
 from churnkit.io import write_frame
 from churnkit.months import format_month, parse_month
 from churnkit.signals.build import finish, signal_expr
+from churnkit.signals.build import signals_in_parts
 from churnkit.signals.build import signals_of as build_signals
 from churnkit.signals.sources import from_dataset
 from churnkit.signals.frame import LOOKBACK_MONTHS
@@ -68,6 +69,18 @@ def with_profile(dataset: Dataset, signals: pd.DataFrame) -> pd.DataFrame:
         if col not in profile:
             profile[col] = None
     return signals.merge(profile, on="group_id", how="left", validate="many_to_one")
+
+
+def features_in_parts(dataset: Dataset, parts: list[list[int]], settings: Settings | None = None,
+                      engine: str = "duckdb"):
+    """:func:`build_features` for each list of months in ``parts``, one frame per part as it is
+    built; the monthly aggregates of billing and usage are computed once for all parts (the
+    report's month and its backtest months: one pass over the line tables, not one per part)."""
+    for months in parts:
+        for month in months:
+            check_month(dataset, month)
+    for frame in signals_in_parts(dataset, parts, settings, engine=engine):
+        yield with_profile(dataset, frame)
 
 
 def store_features(frame: pd.DataFrame, store: Path) -> list[Path]:

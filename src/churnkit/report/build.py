@@ -20,7 +20,7 @@ from churnkit import __version__
 from churnkit.drift import drift_table
 from churnkit.errors import UsageError
 from churnkit.families import LANGS
-from churnkit.features import build_features, check_month
+from churnkit.features import check_month, features_in_parts
 from churnkit.io import write_all
 from churnkit.model.bundle import Bundle, load_bundle
 from churnkit.months import format_month
@@ -103,7 +103,11 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
     months = bt.backtest_months(dataset, month, bundle.horizon, BACKTEST_MONTHS)
     step("building the signals")
     settings = Settings(**bundle.manifest.get("signal_settings", {}))
-    now = build_features(dataset, [month], settings, engine=engine)
+    # the report month, then the backtest months a few at a time (memory holds a few months of
+    # group-level signals, not twelve), all over one pass of monthly aggregates of the line tables
+    chunks = [months[i:i + BACKTEST_CHUNK] for i in range(0, len(months), BACKTEST_CHUNK)]
+    built = features_in_parts(dataset, [[month], *chunks], settings, engine=engine)
+    now = next(built)
     if scored is not None:
         step("reading the scored file")
         table, excluded = read_scored(scored, label)
@@ -116,9 +120,8 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
     rates = churn_rates(dataset, month, RATE_MONTHS, base=base)
     by = churn_rates_by(dataset, month, RATE_MONTHS, base=base)
     step("backtesting earlier months")
-    # a few months at a time, so that memory holds a few months of group-level signals, not twelve
-    scored_back = [bt.backtest_frame(dataset, bundle, build_features(dataset, part, settings, engine=engine), part, month)
-                   for part in (months[i:i + BACKTEST_CHUNK] for i in range(0, len(months), BACKTEST_CHUNK))]
+    scored_back = [bt.backtest_frame(dataset, bundle, frame, part, month) for part, frame in zip(chunks, built)]
+    built.close()
     back, calibration = bt.backtest(pd.concat(scored_back, ignore_index=True) if scored_back else
                                     bt.backtest_frame(dataset, bundle, now.iloc[0:0], [], month), bundle)
     reference = bundle.manifest.get("drift_reference")

@@ -9,14 +9,14 @@ import pandas as pd
 
 from churnkit.engine import connect
 from churnkit.months import format_month
-from churnkit.signals.frame import wide
+from churnkit.signals.frame import base, wide
 from churnkit.signals.registry import SIGNALS, Settings
 from churnkit.signals.sources import from_dataset, from_frames, spark_tables
 
-def signal_expr(tables: dict, months: list[int], settings: Settings | None = None, keep=None) -> ibis.Table:
+def signal_expr(tables: dict, months: list[int], settings: Settings | None = None, keep=None, based=None) -> ibis.Table:
     """The Ibis expression of the signal table: group_id, month, then every registered signal."""
     settings = settings or Settings()
-    w = wide(tables, sorted(set(months)), settings, keep)
+    w = wide(tables, sorted(set(months)), settings, keep, based)
     cols = {name: sig.func(w, settings) for name, sig in SIGNALS.items()}
     return w.select(group_id=w.group_id, mi=w.mi, **cols)
 
@@ -40,14 +40,14 @@ def build_signals(frames: dict[str, pd.DataFrame], months: list[int], settings: 
 
 
 @contextlib.contextmanager
-def stored(con):
+def stored(con, prefix: str = "__signals"):
     """A ``keep`` for :func:`churnkit.signals.frame.wide` on DuckDB: each intermediate table is
     computed once into a temporary table (DuckDB spills those to disk under its memory limit)
     and dropped afterwards."""
     names: list[str] = []
 
     def keep(table: ibis.Table) -> ibis.Table:
-        name = f"__signals_{len(names)}"
+        name = f"{prefix}_{len(names)}"
         names.append(name)
         return con.create_table(name, table, temp=True, overwrite=True)
 
@@ -70,3 +70,22 @@ def signals_of(dataset, months: list[int], settings: Settings | None = None, eng
             return finish(con.execute(signal_expr(from_dataset(dataset), months, settings, keep)))
     con = con or connect(engine)
     return finish(con.execute(signal_expr(spark_tables(dataset, con), months, settings)))
+
+
+def signals_in_parts(dataset, parts: list[list[int]], settings: Settings | None = None, engine: str = "duckdb"):
+    """:func:`signals_of` for each list of months in ``parts``, one frame per part as it is
+    built (so that memory holds one part's signals at a time). On DuckDB the monthly aggregates
+    of billing and usage are computed once for all parts: one pass over the line tables,
+    however many parts."""
+    if engine != "duckdb":
+        for months in parts:
+            yield signals_of(dataset, months, settings, engine)
+        return
+    settings = settings or Settings()
+    con = dataset.con
+    tables = from_dataset(dataset)
+    with stored(con, "__signals_base") as keep_base:
+        based = base(tables, settings, keep_base)
+        for months in parts:
+            with stored(con) as keep:
+                yield finish(con.execute(signal_expr(tables, months, settings, keep, based)))

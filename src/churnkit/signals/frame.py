@@ -139,23 +139,33 @@ def _left(a: ibis.Table, b: ibis.Table, keys) -> ibis.Table:
     return j.drop(*[f"{k}_right" for k in keys if f"{k}_right" in j.columns])
 
 
-def wide(tables: dict, months: list[int], settings: Settings, keep=None) -> ibis.Table:
+def base(tables: dict, settings: Settings, keep=None) -> tuple[ibis.Table, ibis.Table]:
+    """What every scoring month reads first: the monthly aggregates of billing and usage, and
+    each group's first billing month. Computed once, they serve any number of scoring months
+    (:func:`wide` takes them as ``based``): the one pass over the line tables."""
+    keep = keep or (lambda table: table)
+    m = keep(monthly(tables["billing"], tables["usage"], settings))
+    first = tables.get("first_active")
+    first = keep(first) if first is not None else m.group_by("group_id").aggregate(first_mi=m.mi.min())
+    return m, first
+
+
+def wide(tables: dict, months: list[int], settings: Settings, keep=None,
+         based: tuple[ibis.Table, ibis.Table] | None = None) -> ibis.Table:
     """One row per (group_id, mi) for scoring months ``months``: scored groups only (active in M,
     not churned by M, opened by M) with every raw quantity the signals need.
 
     ``keep`` (an engine's choice) may store an intermediate table and return it, so that each
     piece runs as its own query within the engine's memory: DuckDB keeps the monthly aggregates,
-    the spine and every part as temporary tables, which it can move to disk."""
+    the spine and every part as temporary tables, which it can move to disk. ``based`` is
+    :func:`base`'s result, when it was computed already for other months."""
     keep = keep or (lambda table: table)
-    m = keep(monthly(tables["billing"], tables["usage"], settings))
+    m, first = based if based is not None else base(tables, settings, keep)
     spine = m.filter(m.mi.isin(months))
     churn = tables["churn"]
     spine = _left(spine, churn, "group_id")
     spine = spine.filter(spine.churn_mi.isnull() | (spine.churn_mi > spine.mi)).drop("churn_mi")
     groups = tables["groups"]
-    first = tables.get("first_active")
-    if first is None:
-        first = m.group_by("group_id").aggregate(first_mi=m.mi.min())
     spine = _left(_left(spine, groups.select("group_id", "opened_mi"), "group_id"), first, "group_id")
     spine = keep(spine.filter(spine.opened_mi.isnull() | (spine.opened_mi <= spine.mi)))
 
