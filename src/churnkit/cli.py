@@ -160,6 +160,7 @@ def train(
     no_track: Annotated[bool, typer.Option("--no-track", help="Do not log the run to MLflow.")] = False,
     tune: Annotated[bool, typer.Option("--tune", help="Pick tree size from a small grid by validation-month log loss.")] = False,
     refit: Annotated[bool, typer.Option("--refit", help="After the evaluation, refit the scoring model on every usable month (calibration carried over).")] = False,
+    treatment: Annotated[str, typer.Option("--treatment", help="Retention waves' contacted groups: feature (default: flagged, predicted as not contacted), holdout (left out, holdout weighted), exclude, or ignore.")] = "feature",
     encoding: Encoding = None,
     engine: Engine = "duckdb",
     memory_limit: MemoryLimit = None,
@@ -175,10 +176,13 @@ def train(
         raise UsageError(f"--horizon must be at least 1 month, not {horizon}")
     if calibration not in METHODS:
         raise UsageError(f"--calibration must be one of {', '.join(METHODS)}, not {calibration!r}")
+    if treatment not in ("feature", "holdout", "exclude", "ignore"):
+        raise UsageError(f"--treatment must be one of feature, holdout, exclude, ignore, not {treatment!r}")
     dataset = load_dataset(data, encoding=encoding, engine=_engine(memory_limit, temp_dir))
     with out.status("training") as status:
         result = run(dataset, horizon=horizon, out=out_dir, calibration=calibration, tracking_uri=tracking_uri,
-                     track=not no_track, engine=engine, tune_grid=tune, refit=refit, progress=lambda m: status.update(m))
+                     track=not no_track, engine=engine, tune_grid=tune, refit=refit, treatment=treatment,
+                     progress=lambda m: status.update(m))
     _warn(result.warnings)
     m, b = result.evaluation["model"], result.evaluation["baseline"]
     table = Table(title=f"test months {result.split.describe()['test_months']} (unseen by model and calibration)")
@@ -191,6 +195,11 @@ def train(
     out.print(f"bundle {result.bundle}; {result.rows} snapshots; "
               f"{'champion (beats the baseline)' if result.champion else 'does not beat the baseline'}"
               + (f"; MLflow run {result.run_id}" if result.run_id else ""))
+    if result.uplift:
+        u = result.uplift
+        why = f" ({u['reason']})" if u.get("reason") else ""
+        out.print(f"retention waves: {u.get('treated_snapshots', 0)} treated snapshots ({u['treatment']}); the list is "
+                  f"ranked by {u['policy']}{why}", soft_wrap=True)
 
 
 @app.command()

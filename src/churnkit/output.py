@@ -24,7 +24,7 @@ SCORED_COLUMNS = [
 EXCLUDED_COLUMNS = ["month", "group_id", "group_name", "reason", "detail"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DECIMALS = {"spend": 2, "churn_probability": 4, "expected_loss": 2, "base_probability": 4,
-            "reason_1_impact": 4, "reason_2_impact": 4, "reason_3_impact": 4}
+            "reason_1_impact": 4, "reason_2_impact": 4, "reason_3_impact": 4, "churn_reduction": 4, "saved_value": 2}
 
 
 def escape_cell(value):

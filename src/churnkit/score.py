@@ -27,6 +27,8 @@ from churnkit.policy import ValuePolicy
 from churnkit.population import population
 from churnkit.reason_texts import reason_texts
 from churnkit.signals.registry import Settings
+from churnkit.uplift.scoring import COLUMNS as TARGETING_COLUMNS
+from churnkit.uplift.scoring import target
 from churnkit.validate import Dataset
 
 
@@ -123,6 +125,7 @@ def plan_month(dataset: Dataset, month: int, bundle: Bundle, policy: ValuePolicy
     for col in ("group_name", "account_manager", "value_tier"):
         frame[col] = frame["group_id"].map(groups[col]) if col in groups else None
     frame["action"] = policy.actions(frame)
+    frame = target(frame, bundle)  # saved value and its actions once the retention waves say so (churnkit.uplift)
     frame = rank(round_numbers(frame))
     return Plan(frame, month, lang, book or load_playbook(None), bundle), excluded
 
@@ -158,7 +161,8 @@ def explain(frame: pd.DataFrame, bundle: Bundle, lang: str, scripts: dict, month
     frame["base_probability"] = base
     frame = round_numbers(frame)
     frame["month"] = format_month(month)
-    extra = ["base_probability", *[f"impact_{f}" for f in impacts.columns]]
+    extra = ["base_probability", *[f"impact_{f}" for f in impacts.columns],
+             *[c for c in TARGETING_COLUMNS if c in frame.columns]]
     return frame[SCORED_COLUMNS + extra]
 
 

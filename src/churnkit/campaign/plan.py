@@ -69,7 +69,7 @@ def read_scored(path: Path) -> pd.DataFrame:
             frame = pd.read_parquet(twin if path.suffix.lower() != ".parquet" else path)
         else:
             frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False, na_values=[""])
-            for col in ("churn_probability", "expected_loss", "risk_rank"):
+            for col in ("churn_probability", "expected_loss", "risk_rank", "saved_value"):
                 if col in frame:
                     frame[col] = pd.to_numeric(frame[col], errors="coerce")
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -100,6 +100,14 @@ def wave_rows(scored: pd.DataFrame, salt: str = DEFAULT_SALT, share: float = DEF
         "model_version": model_version, "account_manager": acting["account_manager"],
     })
     return T.typed(rows)
+
+
+def order_wave(treated: pd.DataFrame) -> pd.DataFrame:
+    """The wave's order in the workbooks: by saved value (highest first) when the scored file was
+    ranked by saved value (``ranked_by``, see churnkit.uplift.scoring), else riskiest first."""
+    if "ranked_by" in treated.columns and (treated["ranked_by"] == "saved_value").any():
+        return treated.sort_values(["saved_value", "risk_rank"], ascending=[False, True], kind="stable")
+    return treated.sort_values("risk_rank", kind="stable")
 
 
 def _file_names(managers: list[str], wave: str, lang: str) -> dict[str, str]:
@@ -154,7 +162,7 @@ def plan_wave(scored: Path, data_dir: Path, out_dir: Path, salt: str = DEFAULT_S
     merged = merge_wave(T.read_retention(data_dir), rows, replace)
     window = contact_window(wave, horizon)
     treated = frame.set_index("group_id").loc[rows.loc[rows["assignment"] == "treat", "group_id"]].reset_index()
-    treated = treated.sort_values("risk_rank", kind="stable")
+    treated = order_wave(treated)
     treated["account_manager"] = treated["account_manager"].fillna("").astype(str)
     managers = sorted(set(treated["account_manager"]))
     names = _file_names(managers, wave, lang)

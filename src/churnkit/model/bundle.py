@@ -76,13 +76,16 @@ def _recover(path: Path) -> Path:
     return path
 
 
-def save_bundle(booster: lgb.Booster, manifest: dict, out: Path) -> Path:
-    """Write the bundle to ``out`` atomically (temporary folder, then swap)."""
+def save_bundle(booster: lgb.Booster, manifest: dict, out: Path, extra: dict[str, bytes] | None = None) -> Path:
+    """Write the bundle to ``out`` atomically (temporary folder, then swap). ``extra`` files (such as
+    the uplift model's trees) go beside model.txt, their SHA-256 in the manifest's ``files``."""
     out = Path(out)
     _recover(out)
     text = booster.model_to_string(num_iteration=booster.best_iteration or None).encode("utf-8")
+    extra = dict(extra or {})
     manifest = {"format": FORMAT, "churnkit_version": __version__, **manifest,
-                "model_file": MODEL_FILE, "model_sha256": sha256(text)}
+                "model_file": MODEL_FILE, "model_sha256": sha256(text),
+                **({"files": {name: sha256(data) for name, data in extra.items()}} if extra else {})}
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -99,6 +102,8 @@ def save_bundle(booster: lgb.Booster, manifest: dict, out: Path) -> Path:
 
     try:
         (tmp / MODEL_FILE).write_bytes(text)
+        for name, data in extra.items():
+            (tmp / name).write_bytes(data)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
         if out.exists():
             old = out.with_name(f".{out.name}.old")
@@ -116,6 +121,19 @@ def save_bundle(booster: lgb.Booster, manifest: dict, out: Path) -> Path:
         restore()
         raise
     return out
+
+
+def read_extra(bundle: Bundle, name: str) -> bytes:
+    """An extra file of the bundle, checked against the SHA-256 in its manifest."""
+    expected = bundle.manifest.get("files", {}).get(name)
+    target = Path(bundle.path or ".") / name
+    if expected is None or not target.is_file():
+        raise ModelError(f"{bundle.path}: {name} is missing; retrain to rebuild the bundle")
+    data = target.read_bytes()
+    if sha256(data) != expected:
+        raise ModelError(f"{target}: SHA-256 does not match the manifest; the file was changed or replaced, "
+                         "refusing to load it (retrain, or restore the original bundle)")
+    return data
 
 
 def load_bundle(path: Path) -> Bundle:

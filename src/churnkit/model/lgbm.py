@@ -15,6 +15,10 @@ import pandas as pd
 
 from churnkit.errors import ModelError
 
+# Treatment-aware training (model/treatment.py): 1 for a snapshot a retention contact may have
+# changed. Scoring predicts what happens without contact, so a table without it reads 0.
+UNTREATED = "contacted_in_window"
+
 
 @dataclass(frozen=True)
 class ModelSettings:
@@ -75,13 +79,17 @@ def category_levels(frame: pd.DataFrame, categorical: list[str]) -> dict[str, li
 
 def matrix(frame: pd.DataFrame, features: list[str], levels: dict[str, list[str]]) -> pd.DataFrame:
     """The model's input: columns reordered by name to ``features``; categoricals with the training
-    levels (unseen values become missing). A missing feature is a ModelError listing them."""
-    missing = [f for f in features if f not in frame.columns]
+    levels (unseen values become missing). A missing feature is a ModelError listing them, except
+    the treatment flag (``UNTREATED``), which is 0 when absent: predicted as not contacted."""
+    missing = [f for f in features if f not in frame.columns and f != UNTREATED]
     if missing:
         raise ModelError(f"the feature table lacks feature(s) the model needs: {', '.join(missing)}; "
                          "rebuild the features with the churnkit version that trained the model or retrain")
     X = pd.DataFrame(index=frame.index)
     for name in features:
+        if name == UNTREATED and name not in frame.columns:
+            X[name] = 0.0
+            continue
         col = frame[name]
         if name in levels:
             X[name] = pd.Categorical(col.astype("string").astype(object).where(col.notna(), None), categories=levels[name])

@@ -63,3 +63,16 @@ def shap_summary_figure(contrib: np.ndarray, X: pd.DataFrame, max_display: int =
     fig = plt.gcf()
     fig.tight_layout()
     return fig
+
+
+def qini_figure(points: list[dict], wave: str):
+    """The uplift model's Qini curve on a later wave (churns prevented per listed group) and the random line."""
+    fig, ax = plt.subplots(figsize=(5, 4))
+    share = [p["share"] for p in points]
+    ax.plot(share, [100 * p["per_group"] for p in points], marker="o", label="uplift model")
+    ax.plot(share, [100 * p["random"] for p in points], ls="--", color="grey", label="random order")
+    ax.set(xlabel="share of the wave's list contacted, by predicted uplift", ylabel="churns prevented per 100 listed groups",
+           title=f"Qini curve, wave {wave}")
+    ax.legend()
+    fig.tight_layout()
+    return fig

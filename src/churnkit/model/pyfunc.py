@@ -30,6 +30,7 @@ from mlflow.types import ColSpec, Schema
 from churnkit import __version__
 from churnkit.errors import ModelError
 from churnkit.families import FAMILIES
+from churnkit.model import lgbm
 from churnkit.model.bundle import MANIFEST, MODEL_FILE, Bundle, load_bundle
 from churnkit.signals.registry import SIGNALS
 
@@ -42,7 +43,7 @@ def input_types(bundle: Bundle) -> dict[str, str]:
     categorical, ``long`` for a count signal (never null), ``double`` for the others."""
     return {name: "string" if name in bundle.levels else
             "long" if name in SIGNALS and SIGNALS[name].kind == "int" else "double"
-            for name in bundle.features}
+            for name in bundle.features if name != lgbm.UNTREATED}  # the treatment flag is 0 at scoring
 
 
 def signature(bundle: Bundle) -> ModelSignature:

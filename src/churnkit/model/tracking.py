@@ -174,3 +174,53 @@ def model_folder(model: str | Path, uri: str | None = None):
         return
     with tempfile.TemporaryDirectory(prefix="churnkit-model-") as tmp:
         yield fetch_bundle(str(model), Path(tmp), uri)
+
+
+UPLIFT_MODEL_NAME = "churnkit-uplift"
+
+
+def log_uplift_run(model, record: dict, uri: str | None = None, parent_run_id: str | None = None) -> str:
+    """Log the uplift model trained beside a risk model: its settings and evidence, the average
+    effect, the later wave's Qini coefficient, top-decile uplift and Qini curve (figure), the effect
+    bands, and its LightGBM models. A model whose policy is ``saved_value`` is registered as
+    ``churnkit-uplift`` with the alias ``champion``. Tagged with the risk model's run."""
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    try:
+        mlflow.set_tracking_uri(tracking_uri(uri))
+        mlflow.set_experiment(EXPERIMENT)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with mlflow.start_run(run_name="uplift", tags={"churnkit.kind": "uplift", "churnkit.risk_run": parent_run_id or ""}) as run:
+                evidence, calibration = record.get("evidence", {}), record.get("calibration", {})
+                mlflow.log_params({**{f"uplift_{k}": v for k, v in model.settings.to_dict().items()},
+                                   "uplift_policy": record["policy"], "uplift_waves": ",".join(record.get("waves", []))})
+                evaluation = record.get("evaluation") or {}
+                mlflow.log_metrics({**_flat("evidence", {k: v for k, v in evidence.items() if k in ("waves", "treated", "holdout")}),
+                                    **_flat("uplift", calibration),
+                                    **_flat("later_wave", {k: evaluation.get(k) for k in ("qini_coefficient", "top_decile_uplift", "uplift_all")
+                                                           if evaluation.get(k) is not None})})
+                mlflow.log_dict(record, "uplift.json")
+                if evaluation.get("qini_curve"):
+                    from churnkit.model import plots
+
+                    fig = plots.qini_figure(evaluation["qini_curve"], evaluation["wave"])
+                    mlflow.log_figure(fig, "qini.png")
+                    plt.close(fig)
+                infos = {role: mlflow.lightgbm.log_model(booster, name=f"uplift_{role}")
+                         for role, booster in model.boosters().items()}
+                mlflow.set_tag("uplift_policy", record["policy"])
+                if record["policy"] == "saved_value" and "effect" in infos:
+                    version = mlflow.register_model(infos["effect"].model_uri, UPLIFT_MODEL_NAME)
+                    mlflow.MlflowClient().set_registered_model_alias(UPLIFT_MODEL_NAME, "champion", version.version)
+                return run.info.run_id
+    except Exception as exc:
+        if isinstance(exc, (ModelError, StorageError)):
+            raise
+        raise StorageError(f"MLflow tracking store {tracking_uri(uri)!r}: the uplift run could not be logged "
+                           f"({str(exc).splitlines()[0]}); pass --tracking-uri or --no-track") from None
+    finally:
+        mlflow.set_tracking_uri(previous)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from churnkit.campaign.table import read_retention
 from churnkit.drift import reference as drift_reference
 from churnkit.errors import DataError
 from churnkit.features import PROFILE, TRAINING_ROWS, WEIGHT, month_indexes, training_panel, usable_months
@@ -28,9 +29,12 @@ from churnkit.model.metrics import evaluate
 from churnkit.model.refit import DEFAULT_SOURCE, thinned
 from churnkit.model.refit import refit as refit_model
 from churnkit.model.split import Split, out_of_time_split
+from churnkit.model.treatment import DEFAULT_MODE, treatment_aware
 from churnkit.months import format_month, parse_month
 from churnkit.signals.frame import LOOKBACK_MONTHS
 from churnkit.signals.registry import SIGNALS, Settings, family_of
+from churnkit.uplift.store import uplift_parts
+from churnkit.uplift.training import fit_uplift
 from churnkit.validate import Dataset
 
 
@@ -62,7 +66,8 @@ def fit_calibrated(train: pd.DataFrame, valid: pd.DataFrame, label: str, feature
     weight = train[WEIGHT] if WEIGHT in train.columns else None
     booster = lgbm.fit(Xtr, train[label], Xva, valid[label], settings, weight=weight)
     raw_valid = lgbm.raw_score(booster, Xva)
-    calibrator = fit_calibrator(raw_valid, valid[label].to_numpy(), calibration)
+    calibrator = fit_calibrator(raw_valid, valid[label].to_numpy(), calibration,
+                                weight=valid[WEIGHT].to_numpy() if WEIGHT in valid.columns else None)
     return Fitted(booster, calibrator, features, levels)
 
 
@@ -156,6 +161,7 @@ class TrainResult:
     rows: int
     run_id: str | None = None
     warnings: list[str] = field(default_factory=list)
+    uplift: dict = field(default_factory=dict)  # with a retention table: the targeting policy and why
 
 
 def fingerprint(panel: pd.DataFrame) -> dict:
@@ -168,10 +174,12 @@ def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"),
           signal_settings: Settings | None = None, calibration: str = DEFAULT, tracking_uri: str | None = None,
           track: bool = True, engine: str = "duckdb", n_boot: int = 200, test_months: int = 2, valid_months: int = 2,
           tune_grid: bool = False, progress=None, max_rows: int = TRAINING_ROWS, refit: bool = False,
-          refit_calibration: str = DEFAULT_SOURCE) -> TrainResult:
+          refit_calibration: str = DEFAULT_SOURCE, treatment: str = DEFAULT_MODE) -> TrainResult:
     """Build the panel, fit, calibrate, evaluate beside the baseline, save the bundle, log to MLflow.
     With ``refit`` the model that scores is refitted on every usable month (see refit.py); it is off
-    by default: on the simulations it ranked no better, and every backtest month becomes in-sample."""
+    by default: on the simulations it ranked no better, and every backtest month becomes in-sample.
+    With a ``retention`` table the risk model learns what happens without contact (``treatment``,
+    see treatment.py) and the uplift model is trained beside it (churnkit.uplift.training)."""
     settings = settings or lgbm.ModelSettings()
     signal_settings = signal_settings or Settings()
     step = progress or (lambda message: None)
@@ -179,9 +187,14 @@ def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"),
     split = out_of_time_split(months, horizon, valid_months=valid_months, test_months=test_months)
     step("building the training panel")
     panel = training_panel(dataset, horizon, signal_settings, engine, sample_months=split.train, max_rows=max_rows, seed=settings.seed)
+    retention = read_retention(dataset.data_dir)
+    full_panel = panel
+    panel, treatment_record = treatment_aware(panel, retention, horizon, treatment)
     mi = panel["month"].map(parse_month)
     parts = {name: panel[mi.isin(getattr(split, name))] for name in ("train", "valid", "test")}
     features, categorical = model_features(panel)
+    if lgbm.UNTREATED in panel.columns:  # treatment as a feature; scoring predicts as untreated (0)
+        features = [*features, lgbm.UNTREATED]
     trials = []
     if tune_grid:
         step("tuning on the validation months")
@@ -223,9 +236,16 @@ def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"),
         "best_iteration": int(scoring.booster.best_iteration or scoring.booster.current_iteration()),
         "evaluation": evaluation,
         "drift_reference": _drift_reference(panel, split.train, min(month_indexes(dataset))),
+        "treatment": treatment_record,
     }
+    uplift_model, files = None, {}
+    if retention is not None:
+        step("training the uplift model on the retention waves")
+        signals = [f for f in features if f != lgbm.UNTREATED]
+        uplift_model, uplift_record = fit_uplift(full_panel, retention, horizon, signals, categorical)
+        manifest["uplift"], files = uplift_parts(uplift_model, uplift_record)
     step("writing the bundle")
-    path = save_bundle(scoring.booster, manifest, out)
+    path = save_bundle(scoring.booster, manifest, out, extra=files)
     run_id = None
     if track:
         step("logging the run to MLflow")
@@ -234,5 +254,11 @@ def train(dataset: Dataset, horizon: int = 3, out: Path = Path("models/latest"),
         X_test = lgbm.matrix(test, features, fitted.levels)
         run_id = log_training_run(fitted, manifest, result, X_test, test["label"].to_numpy(), champion, tracking_uri,
                                   scoring_booster=scoring.booster)
+        if uplift_model is not None:
+            from churnkit.model.tracking import log_uplift_run
+
+            log_uplift_run(uplift_model, manifest["uplift"], tracking_uri, parent_run_id=run_id)
     warnings = list(dataset.warnings)
-    return TrainResult(path, split, result, champion, len(panel), run_id, warnings)
+    uplift = {} if retention is None else {"policy": manifest["uplift"]["policy"], "reason": manifest["uplift"].get("reason"),
+                                           "treated_snapshots": treatment_record["treated_snapshots"], "treatment": treatment}
+    return TrainResult(path, split, result, champion, len(panel), run_id, warnings, uplift)

@@ -106,9 +106,11 @@ def band_lower(predicted, bands: list[dict]) -> np.ndarray:
 
 
 def targeted_actions(actions: pd.Series, uplift, value, bands: list[dict], costs: Costs = Costs()) -> tuple[np.ndarray, np.ndarray]:
-    """Saved value per group (for its value-policy action) and the action under the saved-value
-    policy: the value policy's action where uplift, band and saved value are all above zero, else ``none``."""
+    """Saved value per group (for its value-policy action; empty where the value policy already says
+    ``none``: debtors and groups not worth a contact are no candidates) and the action under the
+    saved-value policy: the value policy's action where uplift, band and saved value are all above
+    zero, else ``none``."""
     acts = actions.astype(object).to_numpy()
-    saved = saved_value(uplift, value, contact_cost(acts, costs))
-    keep = (np.asarray(uplift) > 0) & (np.nan_to_num(band_lower(uplift, bands), nan=-1.0) > 0) & (saved > 0) & (acts != "none")
+    saved = np.where(acts == "none", np.nan, saved_value(uplift, value, contact_cost(acts, costs)))
+    keep = (np.asarray(uplift) > 0) & (np.nan_to_num(band_lower(uplift, bands), nan=-1.0) > 0) & (np.nan_to_num(saved, nan=-1.0) > 0)
     return saved, np.where(keep, acts, "none")
