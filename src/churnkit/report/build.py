@@ -145,7 +145,7 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
                                  "deciles": _records(calibration)},
         "drift": _records(drift[["signal", "psi", "null_share_train", "null_share_now"]]),
         "drift_reference_months": _span(reference["months"]) if reference else None,
-        "retention": retention_figures(dataset.data_dir, month, bundle.horizon),
+        "retention": retention_figures(dataset.data_dir, month, bundle.horizon, uplift=bundle.manifest.get("uplift")),
         "drift_note": None if reference else "the model bundle holds no drift reference (trained before churnkit 0.2); retrain to get drift",
     })
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from churnkit.campaign.effects import Costs, estimate
 from churnkit.campaign.table import read_retention
 from churnkit.io import SOURCE_COLUMN, read_table
+from churnkit.report import svg
 from churnkit.report.texts import num, pct, yuan
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -53,6 +54,27 @@ WORDS: dict[str, tuple[str, str]] = {
               "Cost = recorded offer costs + a contact cost per action (visit {visit}, call {call}, care {care} yuan); "
               "return on cost = (saved yearly revenue - cost) / cost."),
     "chart": ("各批次效果与 95% 区间（百分点）", "Effect per wave with 95% interval (points)"),
+    "learning": ("从结果中学习：按挽回价值排序", "Learning from outcomes: ranking by saved value"),
+    "policy_saved": ("本月名单按挽回价值排序（预计少流失 × 年收入 − 联系成本）：已有 {waves} 个批次、{treated} 个名单组和 {holdout} 个对照组，"
+                     "平均效果 {u} 个百分点（标准误 {se}）。",
+                     "This month's list is ranked by saved value (expected churn reduction x yearly value - contact cost): "
+                     "{waves} waves, {treated} treated and {holdout} holdout groups, average effect {u} points (standard error {se})."),
+    "policy_risk": ("本月名单仍按风险 × 价值排序（{reason}）。切换条件：至少 {mw} 个批次、{mt} 个名单组、{mh} 个对照组，且平均效果的 95% 区间在零以上；"
+                    "现有 {waves} 个批次、{treated} 个名单组、{holdout} 个对照组。",
+                    "This month's list is still ranked by risk x value ({reason}). It switches with at least {mw} waves, {mt} treated "
+                    "and {mh} holdout groups and an average effect above zero with 95% confidence; so far {waves} waves, {treated} "
+                    "treated, {holdout} holdout groups."),
+    "qini_title": ("Qini 曲线：批次 {wave}（模型只学习了之前的批次）", "Qini curve, wave {wave} (the model learned from earlier waves only)"),
+    "qini_model": ("挽留模型排序", "uplift model's order"), "qini_random": ("随机排序", "random order"),
+    "qini_share": ("联系比例", "Share contacted"),
+    "qini_note": ("读法：按模型预测的效果从高到低联系名单上的集团，横轴是联系的比例，纵轴是每 100 个名单集团少流失的集团数"
+                  "（对照组流失率 − 名单组流失率，乘以联系数，按分配概率加权）。曲线高于随机线越多，模型越会挑出联系有用的集团；"
+                  "低于随机线说明它挑得比随机还差。Qini 系数 = 两线之间的面积 {q}；前 10% 的效果 {top} 个百分点，全名单 {all} 个百分点。",
+                  "How to read it: contact the wave's listed groups in the order of the model's predicted effect, highest first; "
+                  "x is the share contacted, y the groups kept per 100 listed (holdout minus treated churn among them, times the "
+                  "number contacted, weighted by the assignment probability). The further the curve lies above the random line, "
+                  "the better the model finds the groups a contact helps; below it, it does worse than chance. Qini coefficient "
+                  "(area between the lines) {q}; effect in the top 10% {top} points, whole list {all} points."),
 }
 ACTIONS = {"visit": ("上门拜访", "visit"), "call": ("电话挽留", "call"), "care": ("关怀维系", "care")}
 
@@ -62,15 +84,61 @@ def w(key: str, lang: str, **values) -> str:
     return (zh if lang == "zh" else en).format(**values)
 
 
-def retention_figures(data_dir: Path, month: int, horizon: int, costs: Costs = Costs()) -> dict | None:
-    """The ``retention`` entry of the report's figures for report month ``month``; None without a table."""
+def retention_figures(data_dir: Path, month: int, horizon: int, costs: Costs = Costs(), uplift: dict | None = None) -> dict | None:
+    """The ``retention`` entry of the report's figures for report month ``month``; None without a table.
+    ``uplift`` is the model bundle's uplift record (its ``learning`` entry: policy, evidence, Qini)."""
     retention = read_retention(Path(data_dir))
     if retention is None:
         return None
     churn = read_table(Path(data_dir), "churn")
     if churn is not None:
         churn = churn.drop(columns=[SOURCE_COLUMN], errors="ignore")
-    return estimate(retention, churn, horizon, month, costs)
+    figures = estimate(retention, churn, horizon, month, costs)
+    figures["learning"] = learning(uplift)
+    return figures
+
+
+def learning(uplift: dict | None) -> dict | None:
+    """What the bundle's uplift record says: the policy that ranks the list, why, the evidence and
+    the later wave's Qini curve (None when the bundle has no record)."""
+    if not uplift:
+        return None
+    keys = ("wave", "learned_from", "groups", "qini_coefficient", "top_decile_uplift", "uplift_all", "qini_curve", "normalisation")
+    evaluation = uplift.get("evaluation") or {}
+    return {"policy": uplift.get("policy"), "reason": uplift.get("reason"), "evidence": uplift.get("evidence"),
+            "average_effect": (uplift.get("calibration") or {}).get("average_effect"),
+            "average_effect_se": (uplift.get("calibration") or {}).get("average_effect_se"),
+            "evaluation": {k: evaluation[k] for k in keys if k in evaluation} or None}
+
+
+def _learning(f: dict | None, lang: str) -> str:
+    if not f or not f.get("evidence"):
+        return ""
+    e = f["evidence"]
+    parts = [f'<h3>{escape(w("learning", lang))}</h3>']
+    if f["policy"] == "saved_value":
+        text = w("policy_saved", lang, waves=num(e["waves"]), treated=num(e["treated"]), holdout=num(e["holdout"]),
+                 u=_points(f["average_effect"]), se="–" if _bad(f["average_effect_se"]) else f"{100 * f['average_effect_se']:.1f}")
+    else:
+        m = e["minimum"]
+        text = w("policy_risk", lang, reason=f.get("reason") or "", mw=m["waves"], mt=num(m["treated"]), mh=num(m["holdout"]),
+                 waves=num(e["waves"]), treated=num(e["treated"]), holdout=num(e["holdout"]))
+    parts.append(f"<p>{escape(text)}</p>")
+    ev = f.get("evaluation")
+    if ev and ev.get("qini_curve"):
+        curve = ev["qini_curve"]
+        labels = [pct(p["share"], 0) for p in curve]
+        model, rand = [100 * p["per_group"] for p in curve], [100 * p["random"] for p in curve]
+        title = w("qini_title", lang, wave=ev["wave"])
+        if min(model + rand) >= 0:
+            parts.append(svg.line_chart(labels, {w("qini_model", lang): model, w("qini_random", lang): rand}, title,
+                                        lambda v: f"{v:.2f}"))
+        parts.append(_table([w("qini_share", lang), w("qini_model", lang), w("qini_random", lang)],
+                            [[lab, f"{m:+.2f}", f"{r:+.2f}"] for lab, m, r in zip(labels, model, rand)]))
+        q = "–" if _bad(ev.get("qini_coefficient")) else f"{100 * ev['qini_coefficient']:+.2f}"
+        note = w("qini_note", lang, q=q, top=_points(ev.get("top_decile_uplift")), all=_points(ev.get("uplift_all")))
+        parts.append(f'<p class="note">{escape(note)}</p>')
+    return "".join(parts)
 
 
 def _bad(v) -> bool:
@@ -169,6 +237,7 @@ def section(figures: dict, lang: str = "zh") -> str:
         if f["by_script"]:
             parts.append(f'<h3>{escape(w("by_script", lang))}</h3>')
             parts.append(_table(_head(w("script", lang), lang), [_row(r["script_id"], r, lang) for r in f["by_script"]]))
+    parts.append(_learning(f.get("learning"), lang))
     if f["pending"]:
         waves = ", ".join(f'{p["wave"]} ({num(p["treated"])} + {num(p["holdout"])})' for p in f["pending"])
         parts.append(f'<p class="note">{escape(w("pending", lang, waves=waves))}</p>')
