@@ -80,3 +80,13 @@ def test_on_simulated_waves_a_naive_retrain_under_predicts_the_saved_groups(tmp_
     # the treatment-aware model (default: treatment as a feature) on the holdout groups of the later
     # waves: within 5% of the Brier score of the model of the world without campaigns
     assert feature["brier_holdout"] <= 1.05 * before["brier_holdout"]
+
+
+def test_the_cli_refuses_an_unknown_treatment_mode(tiny_dir):
+    from typer.testing import CliRunner
+
+    from churnkit.cli import app
+
+    result = CliRunner().invoke(app, ["train", "--data", str(tiny_dir), "--treatment", "drop", "--no-track"])
+    assert result.exit_code == 2
+    assert "--treatment must be one of feature, holdout, exclude, ignore, not 'drop'" in result.output
