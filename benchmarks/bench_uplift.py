@@ -1,6 +1,6 @@
 """Targeting by saved value against today's risk x value, on simulated waves with a known effect.
 
-    .venv/bin/python benchmarks/bench_uplift.py [--runs 20] [--groups 2000] [--waves 12] [--method dr]
+    .venv/bin/python benchmarks/bench_uplift.py [--runs 20] [--groups 2000] [--waves 12] [--method dr|t] [--scenarios "correlation 0,harmful"]
 
 **The world** (a simplified, group-level simulation of waves, not churnkit's full simulator: 20
 runs x 4 scenarios x 12 waves of the full one would take hours on two cores). Each of 2,000
@@ -231,10 +231,14 @@ def main(argv=None) -> int:
     parser.add_argument("--waves", type=int, default=12)
     parser.add_argument("--method", default="dr", choices=["dr", "t"])
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--scenarios", default="", help="comma-separated scenario names to run (default: all four)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     table = []
+    chosen = {n.strip() for n in args.scenarios.split(",") if n.strip()}
     for i, (name, correlation, harm) in enumerate(SCENARIOS):
+        if chosen and name not in chosen:
+            continue
         runs = [one_run(1000 * (i + 1) + r, correlation, harm, args.groups, args.waves, args.method) for r in range(args.runs)]
         entry = summarise(name, correlation, runs)
         table.append(entry)
