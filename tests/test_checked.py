@@ -134,3 +134,24 @@ def test_an_unwritable_cache_is_no_error(tiny_dir, tmp_path, row_checks):
     load_dataset(tiny_dir, engine=settings)
     assert len(row_checks) == 2
     assert CheckRecord(blocker, tiny_dir).covers("anything", None) is False
+
+
+@pytest.mark.parametrize("month_form", ["YYYY-MM", "first-day dates", "padded"])
+def test_a_trusted_load_gives_the_same_signals(tmp_path, month_form):
+    """A trusted load types months the cheap way; every form the contract accepts gives the same
+    months and the same signals as a checked load."""
+    from churnkit.signals.build import signals_of
+
+    tables = tiny_tables()
+    for name in ("billing", "usage"):
+        if month_form == "first-day dates":
+            tables[name]["month"] = tables[name]["month"] + "-01"
+        elif month_form == "padded":
+            tables[name]["month"] = " " + tables[name]["month"] + " "
+    root = write_tables(tmp_path / "data", tables, fmt="csv")
+    months = [parse_month("2026-02"), parse_month("2026-03")]
+    checked = load_dataset(root, engine=_settings(tmp_path))
+    trusted = load_dataset(root, engine=_settings(tmp_path))
+    assert trusted.months == checked.months == ["2026-01", "2026-02", "2026-03"]
+    pd.testing.assert_frame_equal(signals_of(trusted, months), signals_of(checked, months))
+    assert len(signals_of(trusted, months)) == 2

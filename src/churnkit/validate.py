@@ -120,7 +120,8 @@ def _pandas(table, spec: TableSpec) -> pd.DataFrame:
     return frame
 
 
-def _type_view(db, raw: RawTable, spec: TableSpec, problems: list[Problem], warnings: list[str]) -> list[str] | None:
+def _type_view(db, raw: RawTable, spec: TableSpec, problems: list[Problem], warnings: list[str],
+               trusted: bool = False) -> list[str] | None:
     """Create ``typed_<name>`` over ``raw_<name>``; None when a required column is missing."""
     columns = [c for c in raw.columns]
     missing = [c for c in spec.required_columns if c not in columns]
@@ -135,7 +136,7 @@ def _type_view(db, raw: RawTable, spec: TableSpec, problems: list[Problem], warn
     extra = [c for c in columns if c not in known]
     if extra:
         warnings.append(f"{spec.name}: ignoring unknown column(s) {', '.join(extra)}")
-    items, _ = select_list(list(spec.columns), raw.columns)
+    items, _ = select_list(list(spec.columns), raw.columns, trusted)
     db.execute(f"CREATE OR REPLACE TEMP VIEW all_{spec.name} AS SELECT {', '.join(items)}, {SOURCE_COLUMN} FROM {raw.view}")
     db.execute(f"CREATE OR REPLACE TEMP VIEW win_{spec.name} AS SELECT {', '.join(items)}, {SOURCE_COLUMN} "
                f"FROM {raw.window_view or raw.view}")
@@ -246,7 +247,7 @@ def _validate(con, db, scan: Scan, data_dir: Path, window, survey: bool, trusted
                 problems.append(Problem(spec.name, "*", "missing: the table is required", 0, [],
                                         f"add {spec.name}.parquet, {spec.name}.csv or a folder {spec.name}/ to {data_dir}"))
             continue
-        cols = _type_view(db, raw, spec, problems, warnings)
+        cols = _type_view(db, raw, spec, problems, warnings, trusted)
         if cols is not None:
             columns[spec.name] = cols
     scope = (format_month(window[0]), format_month(window[1])) if window is not None else None
