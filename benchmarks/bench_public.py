@@ -29,6 +29,7 @@ Run: ``make benchmark-public`` or ``.venv/bin/python benchmarks/public.py [--dat
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -317,9 +318,9 @@ def pick_proba(pick: tuple[str, ...], train: pd.DataFrame, score: pd.DataFrame, 
 
 def _inner_scores(train: pd.DataFrame, label: str, id: str, feature_sets: dict, candidates: dict, folds: int,
                   seed: int) -> dict:
-    """Mean inner-CV AUC of every base model and of every blend of a LightGBM candidate with the
-    logistic regression, on each feature set, from one set of out-of-fold predictions per base model
-    (one seed). Only ``train`` is read."""
+    """Mean inner-CV AUC of every base model and of every blend of two (the mean probability), on
+    each feature set, from one set of out-of-fold predictions per base model (one seed). Only
+    ``train`` is read."""
     from sklearn.model_selection import StratifiedKFold
 
     from churnkit.model.metrics import roc_auc
@@ -333,7 +334,7 @@ def _inner_scores(train: pd.DataFrame, label: str, id: str, feature_sets: dict, 
         for a, b in splits:
             for name in names:
                 oof[name][b] = base_proba(name, train.iloc[a], train.iloc[b], label, id, features, (seed,), candidates)
-        picks = [(name,) for name in names] + [(name, "logistic") for name in candidates]
+        picks = [(name,) for name in names] + list(itertools.combinations(names, 2))
         for pick in picks:
             prob = np.mean([oof[n] for n in pick], axis=0)
             scores[(pick, fset)] = float(np.mean([roc_auc(y[b], prob[b]) for _, b in splits]))

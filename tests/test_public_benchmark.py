@@ -155,3 +155,36 @@ def test_script_skips_with_exit_0(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "skipped" in done.stdout and str(tmp_path / "nowhere") in done.stdout
+
+
+# --------------------------------------------------------------------------- model choice on the training part
+def _toy(n: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=n)
+    kind = rng.choice(["a", "b", "c"], n)
+    y = (x + (kind == "a") + rng.normal(scale=0.8, size=n) > 0.5).astype(int)
+    return pd.DataFrame({"id": np.arange(n), "x": x, "noise": rng.normal(size=n), "kind": kind, "y": y})
+
+
+def test_logistic_one_hot_text_and_probabilities(public):
+    frame = _toy()
+    prob = public.logistic_proba(frame.iloc[:200], frame.iloc[200:], "y", ["x", "noise", "kind"])
+    assert prob.shape == (100,) and ((prob > 0) & (prob < 1)).all()
+    from churnkit.model.metrics import roc_auc
+
+    assert roc_auc(frame["y"].iloc[200:], prob) > 0.7
+
+
+def test_inner_scores_cover_every_model_and_pair_on_the_training_part_only(public):
+    from churnkit.model.lgbm import ModelSettings
+
+    frame = _toy()
+    small = {"tiny": ModelSettings(num_leaves=4, max_depth=2, n_estimators=20, min_child_samples=10, threads=1),
+             "tinier": ModelSettings(num_leaves=2, max_depth=1, n_estimators=20, min_child_samples=10, threads=1)}
+    scores = public._inner_scores(frame, "y", "id", {"all": ["x", "noise", "kind"]}, small, folds=3, seed=0)
+    picks = {pick for pick, _ in scores}
+    assert picks == {("tiny",), ("tinier",), ("logistic",), ("tiny", "tinier"), ("tiny", "logistic"), ("tinier", "logistic")}
+    assert all(0.5 < v <= 1 for v in scores.values())
+    blend = public.pick_proba(("tiny", "logistic"), frame.iloc[:200], frame.iloc[200:], "y", "id", ["x", "noise", "kind"],
+                              (7,), small)
+    assert blend.shape == (100,)
