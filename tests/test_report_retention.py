@@ -27,10 +27,13 @@ def test_saved_value_policy_with_its_qini_chart():
     assert "Qini coefficient (area between the lines) +0.45; effect in the top 10% +12.0 points, whole list +1.0 points" in html
 
 
-def test_a_curve_below_zero_is_shown_as_a_table_only():
+def test_a_curve_below_zero_is_drawn_below_the_axis():
     curve = [dict(p, per_group=-p["per_group"]) for p in CURVE]
     html = _learning(learning(record(curve=curve)), "zh")
-    assert "<svg" not in html and "-2.00" in html and "Qini" in html
+    # the axis runs from -2.00 (the lowest point, a nice number already) to +1.00 (nice ceiling of +0.50),
+    # in four steps: -2.00, -1.25, -0.50, +0.25, +1.00
+    assert "<svg" in html and all(f">{t}<" in html for t in ("-2.00", "-1.25", "-0.50", "+0.25", "+1.00"))
+    assert "-0.00" not in html
 
 
 def test_before_enough_evidence_the_page_says_what_is_missing():

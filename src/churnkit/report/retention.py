@@ -128,11 +128,10 @@ def _learning(f: dict | None, lang: str) -> str:
     if ev and ev.get("qini_curve"):
         curve = ev["qini_curve"]
         labels = [pct(p["share"], 0) for p in curve]
-        model, rand = [100 * p["per_group"] for p in curve], [100 * p["random"] for p in curve]
+        model, rand = [100 * p["per_group"] + 0.0 for p in curve], [100 * p["random"] + 0.0 for p in curve]  # no -0.00
         title = w("qini_title", lang, wave=ev["wave"])
-        if min(model + rand) >= 0:
-            parts.append(svg.line_chart(labels, {w("qini_model", lang): model, w("qini_random", lang): rand}, title,
-                                        lambda v: f"{v:.2f}"))
+        parts.append(svg.line_chart(labels, {w("qini_model", lang): model, w("qini_random", lang): rand}, title,
+                                    lambda v: f"{v:+.2f}"))
         parts.append(_table([w("qini_share", lang), w("qini_model", lang), w("qini_random", lang)],
                             [[lab, f"{m:+.2f}", f"{r:+.2f}"] for lab, m, r in zip(labels, model, rand)]))
         q = "–" if _bad(ev.get("qini_coefficient")) else f"{100 * ev['qini_coefficient']:+.2f}"

@@ -39,22 +39,25 @@ def _legend(parts: list[str], names: list[str], colours: list[str], x: float, y:
                      f'<text x="{x + i * 170 + 17}" y="{y + 1}" {FONT}>{escape(name)}</text>')
 
 
-def _y_axis(parts, left, top, width, height, ymax, fmt, ticks=4) -> None:
+def _y_axis(parts, left, top, width, height, ymax, fmt, ticks=4, ymin=0.0) -> None:
     for k in range(ticks + 1):
-        value = ymax * k / ticks
+        value = ymin + (ymax - ymin) * k / ticks
         y = top + height - height * k / ticks
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + width}" y2="{y:.1f}" stroke="#e3e6ea"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" {FONT} fill="#555">{escape(fmt(value))}</text>')
 
 
 def line_chart(labels: list[str], series: dict[str, list], title: str, fmt, width: int = 720, height: int = 260) -> str:
-    """One line per series over ``labels`` (e.g. months), with points and a y grid."""
+    """One line per series over ``labels`` (e.g. months), with points and a y grid; the axis goes
+    below zero only when a value does (a Qini curve can)."""
     left, top, right, bottom = 64, 30, 16, 40
     w, h = width - left - right, height - top - bottom
     values = [v for vs in series.values() for v in vs if _ok(v)]
     ymax = _nice_max(max(values) if values else 0)
+    low = min(values) if values else 0
+    ymin = -_nice_max(-low) if low < 0 else 0.0
     parts = _open(width, height, title)
-    _y_axis(parts, left, top, w, h, ymax, fmt)
+    _y_axis(parts, left, top, w, h, ymax, fmt, ymin=ymin)
     n = max(len(labels), 1)
     x = [left + w * (i + 0.5) / n for i in range(len(labels))]
     for i, label in enumerate(labels):
@@ -63,7 +66,7 @@ def line_chart(labels: list[str], series: dict[str, list], title: str, fmt, widt
         run: list[str] = []
         for xi, v in zip(x, vs):
             if _ok(v):
-                y = top + h - h * v / ymax
+                y = top + h - h * (v - ymin) / (ymax - ymin)
                 run.append(f"{xi:.1f},{y:.1f}")
                 parts.append(f'<circle cx="{xi:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{escape(name)}: {escape(fmt(v))}</title></circle>')
             elif run:
