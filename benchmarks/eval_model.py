@@ -130,7 +130,7 @@ def score_month(panel: pd.DataFrame, truth: pd.DataFrame, S: int, H: int, settin
     y = scored["label"].to_numpy().astype(int)
     order = np.argsort(-prob, kind="stable")  # the scored file's risk_decile: ceil(10 x rank / n)
     top = np.zeros(len(y), dtype=bool)
-    top[order[: int(np.ceil(len(y) / 10))]] = True
+    top[order[: int(max(1, len(y) // 10))]] = True
     caught = np.flatnonzero(top & (y == 1))
     firsts = top_reasons(impacts.iloc[caught], k=1)
     found = scored.iloc[caught][["group_id"]].assign(reason_1=[r[0][0] if r else None for r in firsts])
@@ -146,7 +146,7 @@ def top_decile_calibration(y: np.ndarray, p: np.ndarray) -> dict:
     """Mean predicted against realised churn in the top decile, with the realised rate's interval."""
     from churnkit.model.calibration import binomial_interval
 
-    order = np.argsort(-p, kind="stable")[: int(np.ceil(len(y) / 10))]
+    order = np.argsort(-p, kind="stable")[: int(max(1, len(y) // 10))]
     n, k, predicted = len(order), int(y[order].sum()), float(p[order].mean())
     lo, hi = binomial_interval(k, n)
     return {"n": n, "churners": k, "predicted": predicted, "realised": k / n, "lo": float(lo), "hi": float(hi),
