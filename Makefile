@@ -7,7 +7,7 @@ SAMPLE := data/sample
 DEMO_OUT := out/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test install install-dev sample bench bench-commands bench-province bench-features bench-score bench-report benchmark-public eval-model eval-reasons bench-uplift clean
+.PHONY: help demo test install install-dev sample bench bench-commands bench-province bench-features bench-score bench-report bench-spark benchmark-public eval-model eval-reasons bench-uplift clean
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-18s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ bench-uplift: install ## targeting by saved value vs risk x value on simulated w
 
 bench-report: install ## time the monthly report at province scale against the scoring job
 	$(PY) benchmarks/bench_report.py
+
+bench-spark: install-dev ## the monthly job on a 2-executor Spark cluster, 200,000 groups x 12 months: wall per step, driver peak RSS (<= 2 GB)
+	$(PY) benchmarks/bench_spark.py --groups 200000 --months 12 --executors 2
 
 bench-commands: install ## validate, features, train, score, report as fresh processes vs one DuckDB scan, 200,000 groups x 12 months
 	$(PY) benchmarks/bench_commands.py --groups 200000 --months 12

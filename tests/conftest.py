@@ -162,3 +162,33 @@ def report_files(sample_bundle, tmp_path_factory) -> tuple[Path, Path]:
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out, out.with_suffix(".json")
+
+
+@pytest.fixture(scope="session")
+def spark_cluster():
+    """One Spark session for every test_spark_* module, on a real (small) cluster: Spark's
+    ``local-cluster`` mode, a master and two worker processes each with one executor of one core
+    and 1 GB, started from the pip ``pyspark`` (SPARK_HOME is its package folder). Skipped only
+    without a Java runtime."""
+    import shutil
+    import sys
+
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java runtime (no `java` on PATH)")
+    import pyspark
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("SPARK_HOME", os.path.dirname(pyspark.__file__))
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    active = SparkSession.getActiveSession()
+    if active is not None and not active.sparkContext.master.startswith("local-cluster"):
+        active.stop()  # a local-mode session of another module; the cluster replaces it
+    spark = (SparkSession.builder.master("local-cluster[2,1,1024]").appName("churnkit-tests")
+             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+             .config("spark.executorEnv.OMP_NUM_THREADS", "1").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    from churnkit.spark.session import session
+
+    yield session()
+    spark.stop()

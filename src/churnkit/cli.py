@@ -26,6 +26,9 @@ MemoryLimit = Annotated[Optional[str], typer.Option("--memory-limit", help="Duck
 TempDir = Annotated[Optional[Path], typer.Option("--temp-dir", help="Folder DuckDB spills to (default $CHURNKIT_TEMP_DIR or the system's temporary folder).")]
 
 
+Engine = Annotated[str, typer.Option("--engine", help="duckdb (default, in-process) or spark (Spark reads --data itself: a folder, hdfs://, s3a://, or catalog:DATABASE).")]
+
+
 def _engine(memory_limit: str | None, temp_dir: Path | None):
     from churnkit.engine import EngineSettings
 
@@ -75,15 +78,21 @@ def _warn(messages: list[str]) -> None:
 @app.command()
 @guarded
 def validate(
-    data_dir: Annotated[Path, typer.Argument(help="Data directory (groups, billing, usage, ...).")],
+    data_dir: Annotated[Path, typer.Argument(help="Data directory (groups, billing, usage, ...); with --engine spark any URI Spark reads, or catalog:DATABASE.")],
     encoding: Encoding = None,
+    engine: Engine = "duckdb",
     memory_limit: MemoryLimit = None,
     temp_dir: TempDir = None,
 ) -> None:
     """Check a data directory against the data contract; list every problem at once."""
-    from churnkit.survey import survey
+    if engine == "spark":
+        from churnkit.spark.validate import survey
 
-    result = survey(data_dir, encoding=encoding, engine=_engine(memory_limit, temp_dir))
+        result = survey(data_dir, encoding=encoding)
+    else:
+        from churnkit.survey import survey
+
+        result = survey(data_dir, encoding=encoding, engine=_engine(memory_limit, temp_dir))
     _warn(result.warnings)
     summary = result.summary
     table = Table(title=f"{data_dir}: valid (data contract v1)")
@@ -108,9 +117,6 @@ def simulate(
 
     summary = run(out_dir, groups=groups, months=months, start=start, seed=seed)
     out.print(f"wrote {out_dir}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
-
-
-Engine = Annotated[str, typer.Option("--engine", help="duckdb (default, in-process) or spark.")]
 
 
 @app.command()
@@ -170,7 +176,6 @@ def train(
     from churnkit.errors import UsageError
     from churnkit.model.calibration import METHODS
     from churnkit.model.train import train as run
-    from churnkit.validate import load_dataset
 
     if horizon < 1:
         raise UsageError(f"--horizon must be at least 1 month, not {horizon}")
@@ -178,7 +183,7 @@ def train(
         raise UsageError(f"--calibration must be one of {', '.join(METHODS)}, not {calibration!r}")
     if treatment not in ("feature", "holdout", "exclude", "ignore"):
         raise UsageError(f"--treatment must be one of feature, holdout, exclude, ignore, not {treatment!r}")
-    dataset = load_dataset(data, encoding=encoding, engine=_engine(memory_limit, temp_dir))
+    dataset = _open(engine, data, encoding, None, memory_limit, temp_dir)
     with out.status("training") as status:
         result = run(dataset, horizon=horizon, out=out_dir, calibration=calibration, tracking_uri=tracking_uri,
                      track=not no_track, engine=engine, tune_grid=tune, refit=refit, treatment=treatment,
@@ -223,13 +228,16 @@ def score(
     from churnkit.model.tracking import model_folder
     from churnkit.months import parse_month
     from churnkit.score import score as run
-    from churnkit.validate import load_dataset
 
-    month = _resolve_month(data, month, encoding)
+    month = _resolve_month(data, month, encoding, engine)
     wanted = parse_month(month)
     with model_folder(model, tracking_uri) as bundle, out.status("loading and validating the data") as status:
-        dataset = load_dataset(data, encoding=encoding, window=scoring_window(wanted), engine=_engine(memory_limit, temp_dir))
-        result = run(dataset, wanted, model=bundle, out=out_file, lang=lang, playbook=playbook, engine=engine,
+        dataset = _open(engine, data, encoding, scoring_window(wanted), memory_limit, temp_dir)
+        if engine == "spark":
+            from churnkit.spark.score import score as run
+        else:
+            run = functools.partial(run, engine=engine)
+        result = run(dataset, wanted, model=bundle, out=out_file, lang=lang, playbook=playbook,
                      progress=lambda m: status.update(m))
     _warn(dataset.warnings)
     s = result.summary
@@ -246,13 +254,26 @@ def score(
     out.print(f"wrote {', '.join(map(str, result.paths))}")
 
 
-def _resolve_month(data: Path, month: str, encoding: str | None) -> str:
+def _open(engine: str, data, encoding: str | None, window, memory_limit: str | None, temp_dir: Path | None):
+    """The data directory opened and validated by the engine that will read it."""
+    if engine == "spark":
+        from churnkit.spark.validate import load_dataset as on_spark
+
+        return on_spark(data, encoding=encoding, window=window)
+    from churnkit.validate import load_dataset
+
+    return load_dataset(data, encoding=encoding, window=window, engine=_engine(memory_limit, temp_dir))
+
+
+def _resolve_month(data: Path, month: str, encoding: str | None, engine: str = "duckdb") -> str:
     """``latest`` becomes the last month in billing; anything else is returned as given."""
     from churnkit.errors import DataError
     from churnkit.validate import latest_month
 
     if month != "latest":
         return month
+    if engine == "spark":
+        from churnkit.spark.validate import latest_month
     found = latest_month(data, encoding)
     if found is None:
         raise DataError(f"{data}: billing holds no readable month for --month latest; run `churnkit validate {data}`")

@@ -118,7 +118,12 @@ def training_panel(dataset: Dataset, horizon: int = 3, settings: Settings | None
     every churner snapshot is kept and the others are sampled in the engine, by a seeded hash of
     (group, month), at the rate that brings them to about ``max_rows``; the kept non-churners get
     the weight 1 / rate (column ``weight``), so the weighted panel stands for all of them. The
-    other months (validation and test: calibration and evaluation) are never sampled."""
+    other months (validation and test: calibration and evaluation) are never sampled. A dataset
+    opened on Spark (:func:`churnkit.spark.load_dataset`) builds its panel there."""
+    if getattr(dataset, "engine", "duckdb") == "spark":
+        from churnkit.spark.panel import training_panel as on_spark
+
+        return on_spark(dataset, horizon, settings, sample_months, max_rows, seed)
     if dataset.get("churn") is None:
         raise DataError(f"{dataset.data_dir}: training needs the churn table (group_id, churn_month); add churn.parquet or churn.csv")
     months = usable_months(month_indexes(dataset), horizon)

@@ -115,9 +115,7 @@ def _folder_table(spark, fs: FileSystem, source: Source, root: str, name: str, e
         frames.append(spark.read.csv([e.uri for e in text], header=True, inferSchema=False, multiLine=True,
                                      encoding=_encoding(encoding).replace("utf-8-sig", "UTF-8"), quote='"', escape='"'))
     frames = [_labelled(df, root, source) for df in frames]
-    df = frames[0]
-    for other in frames[1:]:
-        df = _union(df, other)
+    df = _union(frames)
     return _view(df, name, [relative(e.uri, root) for e in entries], shown)
 
 
@@ -190,8 +188,21 @@ def _labelled(df, root: str, source: Source):
     return df.toDF(*[clean_name(c) for c in df.columns])
 
 
-def _union(a, b):
-    return a.unionByName(b, allowMissingColumns=True)
+def _union(frames):
+    """The frames stacked by column name; a column stored with different types in different
+    files (text in a CSV, numbers in parquet) becomes text in all of them, as DuckDB unites them."""
+    types: dict[str, set] = {}
+    for df in frames:
+        for f in df.schema.fields:
+            types.setdefault(f.name, set()).add(f.dataType.simpleString())
+    clash = [c for c, t in types.items() if len(t) > 1]
+    out = None
+    for df in frames:
+        for col in clash:
+            if col in df.columns:
+                df = df.withColumn(col, df[col].cast("string"))
+        out = df if out is None else out.unionByName(df, allowMissingColumns=True)
+    return out
 
 
 def _view(df, name: str, labels: list[str], shown: list[str]) -> SparkTable:

@@ -30,10 +30,13 @@ from churnkit.score import ScoreResult, explain
 from churnkit.signals.registry import Settings
 from churnkit.spark.tables import excluded_frame, signal_frame, typed_signals
 from churnkit.spark.write import write_scored
+from churnkit.uplift.scoring import COLUMNS as TARGETING_COLUMNS
+from churnkit.uplift.scoring import target
+from churnkit.uplift.store import load_uplift
 
 HEAD = 100  # riskiest rows brought back to the driver (what the command prints)
 INTS = ("active_lines", "risk_rank", "risk_decile")
-COLUMNS = [*SCORED_COLUMNS, "base_probability", *[f"impact_{f}" for f in FAMILIES]]
+COLUMNS = [*SCORED_COLUMNS, "base_probability", *[f"impact_{f}" for f in FAMILIES], *TARGETING_COLUMNS]
 
 
 @functools.lru_cache(maxsize=2)
@@ -49,7 +52,7 @@ def _bundle(model) -> Bundle:
     return Bundle(_booster(text), manifest)
 
 
-def _predict(model, policy: ValuePolicy):
+def _predict(model, policy: ValuePolicy, uplift):
     def run(batches):
         bundle = _bundle(model)
         for frame in batches:
@@ -60,7 +63,7 @@ def _predict(model, policy: ValuePolicy):
             frame["churn_probability"] = prob
             frame["expected_loss"] = prob * frame["spend"].to_numpy(dtype=float) * 12
             frame["action"] = policy.actions(frame).to_numpy(dtype=object)
-            yield round_numbers(frame)
+            yield round_numbers(target(frame, bundle, loaded=uplift.value))
 
     return run
 
@@ -138,9 +141,12 @@ def score(dataset, month: int, model: Path, out, lang: str = "zh", playbook: Pat
                             "excluded; please report this")
     shipped = spark.sparkContext.broadcast((_model_text(bundle, model), bundle.manifest))
     step("predicting")
+    uplift = spark.sparkContext.broadcast(load_uplift(bundle))  # the retention waves' saved-value policy, if any
     predicted_schema = StructType([*features.schema.fields, StructField("churn_probability", DoubleType()),
-                                   StructField("expected_loss", DoubleType()), StructField("action", StringType())])
-    predicted = features.mapInPandas(_predict(shipped, policy), predicted_schema)
+                                   StructField("expected_loss", DoubleType()), StructField("action", StringType()),
+                                   StructField("churn_reduction", DoubleType()), StructField("saved_value", DoubleType()),
+                                   StructField("ranked_by", StringType())])
+    predicted = features.mapInPandas(_predict(shipped, policy, uplift), predicted_schema)
     order, n = ranked(predicted)
     step("explaining")
     types = {c: (LongType() if c in INTS else DoubleType() if c in _DOUBLES else StringType()) for c in COLUMNS}
@@ -158,7 +164,7 @@ def score(dataset, month: int, model: Path, out, lang: str = "zh", playbook: Pat
 
 
 _DOUBLES = {"spend", "churn_probability", "expected_loss", "base_probability", "reason_1_impact", "reason_2_impact",
-            "reason_3_impact", *[f"impact_{f}" for f in FAMILIES]}
+            "reason_3_impact", "churn_reduction", "saved_value", *[f"impact_{f}" for f in FAMILIES]}
 
 
 def _summary(scored, scored_n: int, excluded_n: int) -> dict:

@@ -35,6 +35,7 @@ def session():
         # cluster that sets its own keeps it
         active.conf.set("spark.sql.shuffle.partitions", str(max(4, 2 * active.sparkContext.defaultParallelism)))
     active.conf.set("spark.sql.session.timeZone", "UTC")
+    active.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")  # toPandas of the training panel
     active.conf.set("spark.sql.ansi.enabled", "true")
     active.conf.set("spark.sql.ansi.doubleQuotedIdentifiers", "true")
     return active

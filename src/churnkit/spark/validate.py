@@ -251,3 +251,27 @@ def _summary(db: SparkSQL, columns: dict) -> dict:
         out[name] = {"rows": int(rows), "groups": None if groups is None else int(groups),
                      "months": sorted(m for m in (months or []) if m is not None)}
     return out
+
+
+def survey(data, encoding: str | None = None, spark=None):
+    """``churnkit validate --engine spark``: every table checked, and the summary per table."""
+    from churnkit.survey import Survey, summarise
+
+    dataset = load_dataset(data, encoding, spark=spark, survey=True)
+    return Survey(summarise(dataset), dataset.warnings)
+
+
+def latest_month(data, encoding: str | None = None, spark=None) -> str | None:
+    """The last readable month of billing (``--month latest``), from its month column alone."""
+    from churnkit.spark.typed import typed
+
+    spark = spark or session()
+    tables = open_tables(spark, Source.parse(data), ["billing"], encoding)
+    raw = tables.get("billing")
+    if raw is None or "month" not in raw.columns:
+        return None
+    month = typed(TABLES["billing"].column("month"), raw.columns["month"])
+    try:
+        return spark.sql(f"SELECT max({month}) FROM {raw.view}").collect()[0][0]
+    except Exception as exc:  # Spark's and py4j's error classes
+        raise read_error(exc, tables) from None

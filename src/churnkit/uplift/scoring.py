@@ -31,10 +31,11 @@ from churnkit.uplift.training import ACTION
 COLUMNS = ["churn_reduction", "saved_value", "ranked_by"]
 
 
-def target(frame: pd.DataFrame, bundle: Bundle, costs: Costs = Costs()) -> pd.DataFrame:
-    """``frame`` (signals, spend, action) with the targeting columns, and the action under saved value when it applies."""
+def target(frame: pd.DataFrame, bundle: Bundle, costs: Costs = Costs(), loaded: tuple | None = None) -> pd.DataFrame:
+    """``frame`` (signals, spend, action) with the targeting columns, and the action under saved value when it applies.
+    ``loaded``: the bundle's ``load_uplift`` result when already at hand (Spark ships it to its executors)."""
     out = frame.copy()
-    model, record = load_uplift(bundle)
+    model, record = loaded if loaded is not None else load_uplift(bundle)
     if model is None or record.get("policy") != SAVED_VALUE:
         out["churn_reduction"], out["saved_value"], out["ranked_by"] = np.nan, np.nan, RISK_VALUE
         return out
