@@ -70,19 +70,12 @@ class FileSystem:
 
     def head(self, uri: str, n: int = HEAD_BYTES) -> bytes:
         """The first ``n`` bytes of a file (fewer when it is shorter)."""
-        gateway = self.spark.sparkContext._gateway
-        buf = gateway.new_array(self.jvm.byte, n)
         stream = self.fs.open(self.path(uri))
         try:
-            got = 0
-            while got < n:
-                k = stream.read(buf, got, n - got)
-                if k < 0:
-                    break
-                got += k
+            bounded = self.jvm.org.apache.commons.io.input.BoundedInputStream(stream, n)
+            return bytes(self.jvm.org.apache.commons.io.IOUtils.toByteArray(bounded))  # byte[] comes back by value
         finally:
             stream.close()
-        return bytes(buf)[:got]
 
     def concat(self, header: bytes, parts: list[str], target: str) -> None:
         """Write ``header`` then every part file, in order, into ``target`` (streamed in the JVM)."""
