@@ -93,6 +93,23 @@ def test_report_reuses_the_scored_file(sim_dir, trained_bundle, scored_sim, tmp_
     assert json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))["risk"] == a["risk"]
 
 
+def test_only_the_listed_groups_texts_are_read(scored_sim):
+    """The report reads the reason sentences and script steps of the groups it lists, not of all:
+    they are identical to the file's for those groups, absent for the others."""
+    import pandas as pd
+
+    from churnkit.report.risk import TEXTS, read_scored, shown
+
+    full = pd.read_parquet(scored_sim.with_suffix(".parquet")).sort_values("risk_rank").reset_index(drop=True)
+    table, _ = read_scored(scored_sim, full["month"].iloc[0])
+    mask = shown(full)
+    assert 0 < mask.sum() < len(full)
+    assert list(table.columns) == list(full.columns)
+    for col in TEXTS:
+        assert table.loc[mask, col].tolist() == full.loc[mask, col].tolist()
+        assert table.loc[~mask, col].isna().all()
+
+
 def test_a_scored_file_of_another_month_is_refused(sim_dir, trained_bundle, scored_sim, tmp_path):
     month = format_month(parse_month(load_dataset(sim_dir).months[-1]) - 1)
     result = run("--data", sim_dir, "--month", month, "--model", trained_bundle, "--scored", scored_sim, "--out", tmp_path / "r.html")

@@ -70,7 +70,9 @@ def scores(dataset: Dataset, bundle: Bundle, features: pd.DataFrame, month: int)
     if churn is not None:
         churn = churn[churn["churn_month"].map(parse_month) <= month]
     frame = features.reset_index(drop=True)
-    out = frame[["month", "group_id"]].copy()
+    # one row per group and month, without the group's id (the backtest counts, it does not list):
+    # at 200,000 groups x 12 months the ids alone would be a few hundred MB of text
+    out = pd.DataFrame({"month": pd.Categorical(frame["month"])})
     out["probability"] = probability(bundle, frame)
     out["rule_score"] = np.asarray(RuleBaseline().score(frame), dtype=float)
     out["label"] = labels(frame, churn, bundle.horizon).to_numpy()
@@ -106,5 +108,5 @@ def backtest_frame(dataset: Dataset, bundle: Bundle, features: pd.DataFrame, mon
     labels_ = {format_month(m) for m in months}
     part = features[features["month"].isin(labels_)]
     if part.empty:
-        return pd.DataFrame(columns=["month", "group_id", "probability", "rule_score", "label", "decile"])
+        return pd.DataFrame(columns=["month", "probability", "rule_score", "label", "decile"])
     return pd.concat([scores(dataset, bundle, p, month) for _, p in part.groupby("month", sort=True)], ignore_index=True)

@@ -37,7 +37,7 @@ from churnkit.validate import Dataset
 
 RATE_MONTHS = 12
 BACKTEST_MONTHS = 12
-BACKTEST_CHUNK = 4  # backtest months whose signals are built (and held) at once
+BACKTEST_CHUNK = 1  # backtest months whose signals are built (and held) at once
 
 
 @dataclass
@@ -115,6 +115,16 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
         step("scoring the month")
         result = score_month(dataset, month, bundle, lang, load_playbook(None), engine=engine, features=now.reset_index(drop=True))
         table, excluded = result.scored, result.excluded
+        del result
+    # the month's risk and drift first, so that the scored table and the month's signals are
+    # let go before the backtest builds its months
+    risk = risk_summary(table, excluded)
+    risk["manager_rows"] = MANAGER_ROWS
+    del table, excluded
+    reference = bundle.manifest.get("drift_reference")
+    drift = drift_table(reference, now) if reference else pd.DataFrame(columns=["signal", "psi", "null_share_train", "null_share_now"])
+    empty = now.iloc[0:0]
+    del now
     step("computing churn rates")
     base = bases(dataset, rate_months(dataset, month, RATE_MONTHS))
     rates = churn_rates(dataset, month, RATE_MONTHS, base=base)
@@ -123,12 +133,8 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
     scored_back = [bt.backtest_frame(dataset, bundle, frame, part, month) for part, frame in zip(chunks, built)]
     built.close()
     back, calibration = bt.backtest(pd.concat(scored_back, ignore_index=True) if scored_back else
-                                    bt.backtest_frame(dataset, bundle, now.iloc[0:0], [], month), bundle)
-    reference = bundle.manifest.get("drift_reference")
-    drift = drift_table(reference, now) if reference else pd.DataFrame(columns=["signal", "psi", "null_share_train", "null_share_now"])
+                                    bt.backtest_frame(dataset, bundle, empty, [], month), bundle)
     manifest_months = bundle.manifest.get("months", {})
-    risk = risk_summary(table, excluded)
-    risk["manager_rows"] = MANAGER_ROWS
     return _plain({
         "month": label,
         "churnkit_version": __version__,

@@ -38,11 +38,10 @@ def read_scored(path: Path, month: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not path.is_file():
         raise DataError(f"{path}: no such scored file; run `churnkit score --month {month} --out {path}` or leave out --scored")
     twin = path.with_suffix(".parquet")
+    parquet = twin if path.suffix.lower() == ".csv" and twin.is_file() else path if path.suffix.lower() == ".parquet" else None
     try:
-        if path.suffix.lower() == ".csv" and twin.is_file():
-            scored = pd.read_parquet(twin)
-        elif path.suffix.lower() == ".parquet":
-            scored = pd.read_parquet(path)
+        if parquet is not None:
+            scored = _read_parquet(parquet)
         else:
             scored = pd.read_csv(path, encoding="utf-8-sig", dtype={"group_id": str, "month": str}, keep_default_na=False,
                                  na_values=[""]).map(_unescape)
@@ -62,6 +61,38 @@ def read_scored(path: Path, month: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     for col in ("churn_probability", "expected_loss", "spend"):
         scored[col] = pd.to_numeric(scored[col], errors="coerce")
     return scored.sort_values("risk_rank", kind="stable").reset_index(drop=True), excluded
+
+
+TEXTS = ("reason_1_text", "reason_2_text", "reason_3_text", "script_steps")  # only the listed groups' are read
+
+
+def shown(scored: pd.DataFrame, top: int = TOP_GROUPS, rows: int = MANAGER_ROWS) -> pd.Series:
+    """The groups the report lists by name (the top ``top`` and each manager's first ``rows`` at
+    risk), as a mask over ``scored``."""
+    rank = scored["risk_rank"]
+    mask = rank.isin(rank.nsmallest(top))
+    risky = scored[scored["action"].isin(AT_RISK)]
+    manager = risky["account_manager"].astype(object).where(risky["account_manager"].notna(), UNASSIGNED)
+    firsts = risky["risk_rank"].groupby(manager, sort=False).nsmallest(rows)
+    return mask | rank.isin(firsts)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """The scored parquet with the sentences and script steps of the listed groups only: at
+    200,000 groups the texts are three quarters of the table's memory, and the report shows a
+    few hundred of them."""
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(path).names
+    texts = [c for c in TEXTS if c in names]
+    scored = pd.read_parquet(path, columns=[c for c in names if c not in texts])
+    if not texts or "risk_rank" not in scored or not {"action", "account_manager"} <= set(scored.columns):
+        return pd.read_parquet(path) if texts else scored
+    ranks = [int(r) for r in scored.loc[shown(scored), "risk_rank"]]
+    if not ranks:
+        return scored.assign(**dict.fromkeys(texts))[names]
+    listed = pq.read_table(path, columns=["risk_rank", *texts], filters=[("risk_rank", "in", ranks)]).to_pandas()
+    return scored.merge(listed, on="risk_rank", how="left", validate="one_to_one")[names]
 
 
 def by_action(scored: pd.DataFrame) -> dict:

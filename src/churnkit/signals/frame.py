@@ -110,10 +110,14 @@ def _event_counts(tables: dict, months: list[int]) -> ibis.Table | None:
                    sp_complaints_w3="sp_complaints", exit_intents_3m="exit_intents", competitor_offers_3m="competitor_offers")
 
 
-def _hotline_lines(usage: ibis.Table, months: list[int], settings: Settings) -> ibis.Table:
+def hot_lines(usage: ibis.Table, settings: Settings) -> ibis.Table:
+    """The line-months with calls to competitor hotlines (at or above the setting's count)."""
+    return usage.filter(usage.competitor_hotline_calls >= settings.hotline_calls).select("group_id", "member_id", "mi")
+
+
+def _hotline_lines(hot: ibis.Table, months: list[int]) -> ibis.Table:
     """Per (group, M): distinct lines with hotline calls in M-2..M (lines since left included).
-    One scan of usage: each hot line-month is joined to the scoring months whose window holds it."""
-    hot = usage.filter(usage.competitor_hotline_calls >= settings.hotline_calls).select("group_id", "member_id", "mi")
+    Each hot line-month (:func:`hot_lines`) is joined to the scoring months whose window holds it."""
     scoring = ibis.memtable({"m_mi": list(months)}, schema={"m_mi": "int64"})
     j = hot.join(scoring, (hot.mi <= scoring.m_mi) & (hot.mi >= scoring.m_mi - 2))
     lines = j.group_by(["group_id", "m_mi"]).aggregate(hotline_lines_3m=j.member_id.nunique())
@@ -139,19 +143,19 @@ def _left(a: ibis.Table, b: ibis.Table, keys) -> ibis.Table:
     return j.drop(*[f"{k}_right" for k in keys if f"{k}_right" in j.columns])
 
 
-def base(tables: dict, settings: Settings, keep=None) -> tuple[ibis.Table, ibis.Table]:
-    """What every scoring month reads first: the monthly aggregates of billing and usage, and
-    each group's first billing month. Computed once, they serve any number of scoring months
-    (:func:`wide` takes them as ``based``): the one pass over the line tables."""
+def base(tables: dict, settings: Settings, keep=None) -> tuple[ibis.Table, ibis.Table, ibis.Table]:
+    """What every scoring month reads of the line tables: the monthly aggregates of billing and
+    usage, each group's first billing month and the hotline line-months. Computed once, they
+    serve any number of scoring months (:func:`wide` takes them as ``based``)."""
     keep = keep or (lambda table: table)
     m = keep(monthly(tables["billing"], tables["usage"], settings))
     first = tables.get("first_active")
     first = keep(first) if first is not None else m.group_by("group_id").aggregate(first_mi=m.mi.min())
-    return m, first
+    return m, first, keep(hot_lines(tables["usage"], settings))
 
 
 def wide(tables: dict, months: list[int], settings: Settings, keep=None,
-         based: tuple[ibis.Table, ibis.Table] | None = None) -> ibis.Table:
+         based: tuple[ibis.Table, ibis.Table, ibis.Table] | None = None) -> ibis.Table:
     """One row per (group_id, mi) for scoring months ``months``: scored groups only (active in M,
     not churned by M, opened by M) with every raw quantity the signals need.
 
@@ -160,7 +164,7 @@ def wide(tables: dict, months: list[int], settings: Settings, keep=None,
     the spine and every part as temporary tables, which it can move to disk. ``based`` is
     :func:`base`'s result, when it was computed already for other months."""
     keep = keep or (lambda table: table)
-    m, first = based if based is not None else base(tables, settings, keep)
+    m, first, hot = based if based is not None else base(tables, settings, keep)
     spine = m.filter(m.mi.isin(months))
     churn = tables["churn"]
     spine = _left(spine, churn, "group_id")
@@ -176,7 +180,7 @@ def wide(tables: dict, months: list[int], settings: Settings, keep=None,
         _window(m, range(1, 4), months, "mean", spend_prev_3m_mean="spend", zero_share_prev_3m_mean="zero_call_share_m",
                 minutes_pl_prev_3m_mean="minutes_per_line_m"),
         _window(m, range(0, 3), months, "sum", hotline_calls_w3="hotline_calls"),
-        _hotline_lines(tables["usage"], months, settings),
+        _hotline_lines(hot, months),
         _event_counts(tables, months),
         _contract_end(tables, spine),
     ]
