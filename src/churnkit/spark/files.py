@@ -44,6 +44,7 @@ class FileSystem:
         self.conf = spark._jsc.hadoopConfiguration()
         self.root = self.jvm.org.apache.hadoop.fs.Path(uri)
         self.fs = self.root.getFileSystem(self.conf)
+        self.fs.setWriteChecksum(False)  # no .crc sidecar files beside the outputs on a local disk
 
     def path(self, uri: str):
         return self.jvm.org.apache.hadoop.fs.Path(uri)
