@@ -15,23 +15,13 @@ import numpy as np
 import pandas as pd
 
 from churnkit.errors import DataError
-from churnkit.features import PROFILE, TRAINING_ROWS, WEIGHT, month_indexes, usable_months
+from churnkit.features import PROFILE, TRAINING_ROWS, WEIGHT, month_indexes, sample_rate, usable_months
 from churnkit.months import format_month
 from churnkit.signals.build import finish, signal_expr
 from churnkit.signals.registry import SIGNALS, Settings
 from churnkit.signals.sources import from_dataset
 from churnkit.spark.session import dataframe
 from churnkit.validate import TEXT
-
-
-def sample_rate(dataset, months: list[int], max_rows: int) -> float:
-    """The share of snapshots to keep so that ``months`` give about ``max_rows`` (1.0: keep all)."""
-    if not months:
-        return 1.0
-    listed = ", ".join(f"'{format_month(m)}'" for m in months)
-    rows = dataset.db.execute(f"SELECT count(*) FROM (SELECT DISTINCT group_id, month FROM typed_billing "
-                              f"WHERE month IN ({listed}))").fetchall()[0][0]
-    return 1.0 if rows <= max_rows else max_rows / rows
 
 
 def training_panel(dataset, horizon: int = 3, settings: Settings | None = None, sample_months: list[int] | None = None,
