@@ -103,8 +103,8 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
     months = bt.backtest_months(dataset, month, bundle.horizon, BACKTEST_MONTHS)
     step("building the signals")
     settings = Settings(**bundle.manifest.get("signal_settings", {}))
-    # the report month, then the backtest months a few at a time (memory holds a few months of
-    # group-level signals, not twelve), all over one pass of monthly aggregates of the line tables
+    # the report month, then the backtest months BACKTEST_CHUNK at a time (memory holds one part's
+    # group-level signals, not twelve months'), all over one pass of monthly aggregates of the line tables
     chunks = [months[i:i + BACKTEST_CHUNK] for i in range(0, len(months), BACKTEST_CHUNK)]
     built = features_in_parts(dataset, [[month], *chunks], settings, engine=engine)
     now = next(built)

@@ -65,9 +65,7 @@ def signals_of(dataset, months: list[int], settings: Settings | None = None, eng
     ``engine="spark"`` Spark reads the dataset's tables in scope from parquet (see
     :func:`churnkit.signals.sources.spark_tables`); nothing passes through the driver."""
     if engine == "duckdb":
-        con = dataset.con
-        with stored(con) as keep:
-            return finish(con.execute(signal_expr(from_dataset(dataset), months, settings, keep)))
+        return list(signals_in_parts(dataset, [months], settings))[0]
     con = con or connect(engine)
     return finish(con.execute(signal_expr(spark_tables(dataset, con), months, settings)))
 
