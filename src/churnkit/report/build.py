@@ -27,7 +27,7 @@ from churnkit.months import format_month
 from churnkit.playbook import load_playbook
 from churnkit.report import backtest as bt
 from churnkit.report import html
-from churnkit.report.rates import bases, churn_rates, churn_rates_by, rate_months, totals
+from churnkit.report.rates import churn_rates, churn_rates_by, rate_cells, rate_months, totals
 from churnkit.report.retention import retention_figures
 from churnkit.report.risk import MANAGER_ROWS, read_scored, risk_summary
 from churnkit.score import score_month
@@ -126,9 +126,9 @@ def figures(dataset: Dataset, month: int, bundle: Bundle, scored: Path | None = 
     empty = now.iloc[0:0]
     del now
     step("computing churn rates")
-    base = bases(dataset, rate_months(dataset, month, RATE_MONTHS))
-    rates = churn_rates(dataset, month, RATE_MONTHS, base=base)
-    by = churn_rates_by(dataset, month, RATE_MONTHS, base=base)
+    cells = rate_cells(dataset, rate_months(dataset, month, RATE_MONTHS))
+    rates = churn_rates(dataset, month, RATE_MONTHS, cells=cells)
+    by = churn_rates_by(dataset, month, RATE_MONTHS, cells=cells)
     step("backtesting earlier months")
     scored_back = [bt.backtest_frame(dataset, bundle, frame, part, month) for part, frame in zip(chunks, built)]
     built.close()

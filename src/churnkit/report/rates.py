@@ -18,6 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from churnkit.months import format_month, parse_month
+from churnkit.typed import q
 from churnkit.validate import Dataset
 
 DIMENSIONS = ("region", "industry", "value_tier", "account_manager")
@@ -31,79 +32,93 @@ def rate_months(dataset: Dataset, month: int, count: int = 12) -> list[int]:
     return [m for m in range(month - count + 1, month + 1) if m in have and m - 1 in have]
 
 
-def bases(dataset: Dataset, months: list[int]) -> pd.DataFrame:
-    """One row per (month m, group of m's base): group_id, month, spend (in m-1) and churned (0/1)."""
-    wanted = {format_month(m - 1): format_month(m) for m in months}
-    spend = monthly_spend(dataset, list(wanted))
-    spend["month"] = spend["month"].astype(str).map(wanted)
-    index = {label: parse_month(label) for label in wanted.values()}  # month text -> index, once per month
-    month_index = spend["month"].map(index).astype("int64")
-    groups = dataset["groups"].set_index("group_id")
-    if "opened" in groups:
-        opened = spend["group_id"].map(groups["opened"])
-        starts = {i: pd.Timestamp(year=i // 12, month=i % 12 + 1, day=1) for i in index.values()}  # first day of m
-        spend = spend[~(opened.notna() & (opened >= month_index.map(starts))).to_numpy()]
-        month_index = month_index[spend.index]
-    churn = dataset.get("churn")
-    churn_month = (spend["group_id"].map(churn.set_index("group_id")["churn_month"]) if churn is not None
-                   else pd.Series(None, index=spend.index, dtype=object))
-    churn_index = churn_month.map({m: parse_month(m) for m in churn_month.dropna().unique()}).astype("float64")
-    keep = ~(churn_index <= month_index - 1).to_numpy()
-    spend = spend[keep].copy()
-    spend["churned"] = (churn_index[keep] == month_index[keep]).astype(int).to_numpy()
-    return spend.reset_index(drop=True)
+def _base_sql(dataset: Dataset, months: list[int]) -> str:
+    """The base of each month m of ``months`` (see the module's definitions) as one engine query:
+    month, group_id, spend (in m-1), churned (0/1) and the dimensions that ``groups`` has."""
+    groups = dataset["groups"].columns
+    pairs = ", ".join(f"('{format_month(m - 1)}', '{format_month(m)}', DATE '{m // 12:04d}-{m % 12 + 1:02d}-01')"
+                      for m in months)
+    dims = [d for d in DIMENSIONS if d in groups]
+    picked = "".join(f", g.{q(d)}" for d in dims)
+    opened = "AND NOT coalesce(g.opened >= w.first_day, false)" if "opened" in groups else ""
+    if dataset.has("churn"):
+        churn = "LEFT JOIN typed_churn c ON c.group_id = s.group_id"
+        churned, alive = "coalesce(c.churn_month = w.month, false)", "AND NOT coalesce(c.churn_month <= w.prev, false)"
+    else:
+        churn, churned, alive = "", "false", ""
+    prevs = ", ".join(f"'{format_month(m - 1)}'" for m in months)
+    return (f"SELECT w.month, s.group_id, s.spend, CAST({churned} AS INTEGER) AS churned{picked} "
+            f"FROM (SELECT month, group_id, sum(CAST(charge AS DECIMAL(38, 6))) AS spend FROM typed_billing "
+            f"WHERE month IN ({prevs}) GROUP BY month, group_id) s "
+            f"JOIN (VALUES {pairs}) w(prev, month, first_day) ON s.month = w.prev "
+            f"LEFT JOIN typed_groups g ON g.group_id = s.group_id {churn} "
+            f"WHERE true {opened} {alive}")
 
 
-def monthly_spend(dataset: Dataset, months: list[str]) -> pd.DataFrame:
-    """Each group's billed spend in each of ``months`` (month, group_id, spend): one engine
-    aggregate, one row per group and month."""
+def rate_cells(dataset: Dataset, months: list[int]) -> dict[str, pd.DataFrame]:
+    """The bases of ``months`` summed in the engine, once overall (key ``"month"``) and once per
+    dimension of ``groups``: month (and the dimension's value), groups_at_start, groups_churned,
+    spend_at_start and spend_churned. Only these sums come back, never a row per group."""
+    dims = [d for d in DIMENSIONS if d in dataset["groups"].columns]
+    empty = {key: pd.DataFrame(columns=[*([] if key == "month" else [key]), "month", *SUMS]) for key in ["month", *dims]}
     if not months:
-        return pd.DataFrame({"month": pd.Series([], dtype=object), "group_id": pd.Series([], dtype=object),
-                             "spend": pd.Series([], dtype="float64")})
-    listed = ", ".join(f"'{m}'" for m in months)
-    frame = dataset.db.execute(f"SELECT month, group_id, sum(charge) AS spend FROM typed_billing WHERE month IN ({listed}) "
-                               "GROUP BY month, group_id ORDER BY month, group_id").df()
-    return frame.astype({"month": object, "group_id": object, "spend": "float64"})
+        return empty
+    sets = ", ".join(["(month)", *(f"({q(d)}, month)" for d in dims)])
+    flags = "".join(f", GROUPING({q(d)}) AS {q('__g_' + d)}" for d in dims)
+    cells = dataset.db.execute(
+        f"WITH base AS ({_base_sql(dataset, months)}) "
+        f"SELECT month{''.join(f', {q(d)}' for d in dims)}{flags}, count(*) AS groups_at_start, "
+        "sum(churned) AS groups_churned, CAST(sum(spend) AS DOUBLE) AS spend_at_start, "
+        "CAST(sum(spend * churned) AS DOUBLE) AS spend_churned "
+        f"FROM base GROUP BY GROUPING SETS ({sets})").df()
+    out = {}
+    for key in ["month", *dims]:
+        chosen = pd.Series(True, index=cells.index)
+        for d in dims:  # a dimension's rows leave only that dimension ungrouped (0); the overall rows, none
+            chosen &= cells[f"__g_{d}"] == (0 if d == key else 1)
+        part = cells[chosen.to_numpy()]
+        out[key] = part[[*([] if key == "month" else [key]), "month", *SUMS]].reset_index(drop=True)
+    return out
 
 
-def _rates(base: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    base = base.assign(spend_lost=base["spend"] * base["churned"])
-    table = base.groupby(keys, sort=True, dropna=False, observed=True).agg(
-        groups_at_start=("group_id", "size"), groups_churned=("churned", "sum"),
-        spend_at_start=("spend", "sum"), spend_churned=("spend_lost", "sum")).reset_index()
+SUMS = ["groups_at_start", "groups_churned", "spend_at_start", "spend_churned"]
+
+
+def _rates(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    table = cells.astype({"groups_at_start": int, "groups_churned": int, "spend_at_start": "float64",
+                          "spend_churned": "float64"}).sort_values(keys, na_position="last", kind="stable")
+    table = table.reset_index(drop=True)
     table["absolute_churn_rate"] = table["groups_churned"] / table["groups_at_start"]
     spend = table["spend_at_start"].where(table["spend_at_start"] > 0)
     table["relative_churn_rate"] = table["spend_churned"] / spend
     table["spend_at_start"] = table["spend_at_start"].round(2)
     table["spend_churned"] = table["spend_churned"].round(2)
-    return table.astype({"groups_at_start": int, "groups_churned": int})
+    return table
 
 
-def churn_rates(dataset: Dataset, month: int, count: int = 12, base: pd.DataFrame | None = None) -> pd.DataFrame:
+def churn_rates(dataset: Dataset, month: int, count: int = 12, cells: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Overall churn rates for each month of :func:`rate_months`; months with an empty base are kept
-    with zero counts and null rates, so that the 12-month series has no holes. ``base`` may pass
-    the :func:`bases` of those months when already computed."""
+    with zero counts and null rates, so that the 12-month series has no holes. ``cells`` may pass
+    the :func:`rate_cells` of those months when already computed."""
     months = rate_months(dataset, month, count)
-    table = _rates(bases(dataset, months) if base is None else base, ["month"]).set_index("month")
+    cells = rate_cells(dataset, months) if cells is None else cells
+    table = _rates(cells["month"].astype({"month": object}), ["month"]).set_index("month")
     table = table.reindex([format_month(m) for m in months])
     table[["groups_at_start", "groups_churned"]] = table[["groups_at_start", "groups_churned"]].fillna(0).astype(int)
     table[["spend_at_start", "spend_churned"]] = table[["spend_at_start", "spend_churned"]].fillna(0.0)
-    return table.reset_index()[FIELDS]
+    return table.rename_axis("month").reset_index()[FIELDS]
 
 
 def churn_rates_by(dataset: Dataset, month: int, count: int = 12, dimensions: tuple[str, ...] = DIMENSIONS,
-                   base: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                   cells: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
     """Churn rates per month and value of each dimension of ``groups`` (absent columns are skipped;
     groups with the column empty form their own row, with a null value)."""
-    if base is None:
-        base = bases(dataset, rate_months(dataset, month, count))
-    groups = dataset["groups"].set_index("group_id")
+    cells = rate_cells(dataset, rate_months(dataset, month, count)) if cells is None else cells
     out = {}
     for dim in dimensions:
-        if dim not in groups:
+        if dim not in cells:
             continue
-        keyed = base.assign(**{dim: base["group_id"].map(groups[dim]).astype(object)})
-        table = _rates(keyed, [dim, "month"])
+        table = _rates(cells[dim].astype({dim: object, "month": object}), [dim, "month"])
         table[dim] = table[dim].astype(object).where(table[dim].notna(), None)
         out[dim] = table[[dim, *FIELDS]]
     return out
