@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scipy.stats import rankdata
+
+from churnkit.model.evaluation import RANKING, ranking_metrics
 from churnkit.model.metrics import (
     bootstrap_ci,
     brier,
@@ -262,6 +265,115 @@ def test_evaluate_returns_every_metric_with_intervals():
     assert result["gini"] == pytest.approx(2 * result["roc_auc"] - 1)
     assert (result["emp"], result["emp_fraction"]) == emp(y, p)
     assert evaluate(y, p, n_boot=50, seed=0) == result
+
+
+# --------------------------------------------------------------------------- joint resamples
+def _rank_auc(y, s):
+    """AUC from average ranks, the Mann-Whitney formula (independent of the tie-count code)."""
+    y, s = np.asarray(y), np.asarray(s, dtype=float)
+    n_pos, n_neg = int(y.sum()), int(len(y) - y.sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    return float((rankdata(s)[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+EVALUATED = {
+    "roc_auc": _rank_auc,
+    "pr_auc": pr_auc,
+    "top_decile_lift": top_decile_lift,
+    "brier": brier,
+    "ece": expected_calibration_error,
+    "emp": lambda y, s: emp(y, s)[0],
+}
+
+
+def _per_metric(metrics, y, s, n_boot, seed):
+    """Intervals as before the joint resampling: one ``bootstrap_ci`` per metric."""
+    out = {}
+    for name, fn in metrics.items():
+        point, lo, hi = bootstrap_ci(fn, y, s, n_boot=n_boot, seed=seed)
+        out.update({name: point, f"{name}_lo": lo, f"{name}_hi": hi})
+    return out
+
+
+def _assert_same(got, want, keys):
+    for key in keys:
+        if math.isnan(want[key]):
+            assert math.isnan(got[key]), key
+        else:
+            close = math.isclose(got[key], want[key], rel_tol=1e-12, abs_tol=0.0)
+            assert close, (key, got[key], want[key])
+
+
+def _tied_sample(n, rate, decimals, seed):
+    """Probabilities rounded to a few decimals (many ties) and rule-like integer scores."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < rate).astype(int)
+    p = np.round(np.clip(0.1 + 0.3 * y + rng.normal(0, 0.2, n), 0, 1), decimals)
+    counts = rng.poisson(1 + 2 * y).astype(float)
+    return y, p, counts
+
+
+@pytest.mark.parametrize(
+    ("n", "rate", "decimals", "churners"),
+    [
+        (2000, 0.1, 2, None),
+        (2000, 0.1, 2, [3, 1000]),  # 2 churners: e^-2 of the resamples have one class, skipped
+        (15, 0.3, 1, None),  # top decile of 1 row, inside a tie on many resamples
+    ],
+)
+def test_joint_bootstrap_equals_per_metric_bootstrap(n, rate, decimals, churners):
+    y, p, counts = _tied_sample(n, rate, decimals, seed=n)
+    if churners is not None:
+        y = np.zeros(n, dtype=int)
+        y[churners] = 1
+    assert len(np.unique(p)) < n / 2 and len(np.unique(counts)) < n / 2  # ties everywhere
+
+    result = evaluate(y, p, n_boot=40, seed=5)
+    want = _per_metric(EVALUATED, y, p, n_boot=40, seed=5)
+    _assert_same(result, want, want.keys())
+    for key in ("", "_lo", "_hi"):
+        assert math.isclose(result[f"gini{key}"], 2 * want[f"roc_auc{key}"] - 1, rel_tol=1e-12)
+
+    for score in (counts, p):
+        ranked = ranking_metrics(y, score, n_boot=40, seed=5)
+        reference = {**RANKING, "roc_auc": _rank_auc, "gini": lambda a, b: 2 * _rank_auc(a, b) - 1}
+        want = _per_metric(reference, y, score, n_boot=40, seed=5)
+        assert list(ranked) == ["n", "positives", *want]
+        _assert_same(ranked, want, want.keys())
+
+
+def test_joint_bootstrap_skips_single_class_resamples():
+    # 2 churners in 2000 rows: a resample misses both with chance (1 - 1/1000)^2000 = e^-2
+    y = np.zeros(2000, dtype=int)
+    y[[3, 1000]] = 1
+    p = np.linspace(0.9, 0.1, 2000).round(2)
+    usable = [idx for idx in _draws(2000, 40, 5) if y[idx].any()]
+    assert 0 < 40 - len(usable) < 15
+    ranked = ranking_metrics(y, p, n_boot=40, seed=5)
+    auc = [_rank_auc(y[idx], p[idx]) for idx in usable]
+    assert (ranked["roc_auc_lo"], ranked["roc_auc_hi"]) == tuple(np.quantile(auc, [0.025, 0.975]))
+
+
+def _draws(n, n_boot, seed):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, n, size=n) for _ in range(n_boot)]
+
+
+def test_evaluate_on_two_rows_by_hand():
+    # Each resample is {0, 1} in some order (usable) or one row twice (skipped). A usable
+    # resample ranks the churner first: AUC = PR AUC = 1, Brier = (0.2^2 + 0.2^2) / 2 = 0.04,
+    # ECE = 0.2 (bins 3 and 8, each off by 0.2). With 2 rows the top decile is empty, so the
+    # lift is NaN on every resample and its interval too, without losing the other metrics.
+    result = evaluate([0, 1], [0.2, 0.8], n_boot=40, seed=0)
+    for name, value in [("roc_auc", 1.0), ("pr_auc", 1.0), ("brier", 0.04), ("ece", 0.2)]:
+        assert result[name] == pytest.approx(value)
+        assert result[f"{name}_lo"] == pytest.approx(value)
+        assert result[f"{name}_hi"] == pytest.approx(value)
+    assert (result["gini_lo"], result["gini_hi"]) == (1.0, 1.0)
+    assert math.isnan(result["top_decile_lift"])
+    assert math.isnan(result["top_decile_lift_lo"]) and math.isnan(result["top_decile_lift_hi"])
+    assert result["emp_lo"] == result["emp_hi"] == pytest.approx(emp([0, 1], [0.2, 0.8])[0])
 
 
 # --------------------------------------------------------------------------- validation

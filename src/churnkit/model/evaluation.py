@@ -6,7 +6,18 @@ import numpy as np
 import pandas as pd
 
 from churnkit.model.baseline import RuleBaseline
-from churnkit.model.metrics import bootstrap_ci, emp, evaluate, gini, lift_by_decile, pr_auc, roc_auc, top_decile_lift
+from churnkit.model.metrics import (
+    _check,
+    emp,
+    evaluate,
+    gini,
+    lift_by_decile,
+    pr_auc,
+    ranking_stats,
+    roc_auc,
+    top_decile_lift,
+)
+from churnkit.model.resample import Resample, percentile_interval, resampled_values
 
 RANKING = {
     "roc_auc": roc_auc,
@@ -17,12 +28,22 @@ RANKING = {
 }
 
 
+def _ranking_with_gini(sample: Resample) -> dict[str, float]:
+    stats = ranking_stats(sample)
+    return {**stats, "gini": 2.0 * stats["roc_auc"] - 1.0}
+
+
 def ranking_metrics(y, score, n_boot: int = 200, seed: int = 0) -> dict[str, float]:
-    """Metrics that need only an order (the rule baseline gives counts, not probabilities)."""
+    """Metrics that need only an order (the rule baseline gives counts, not probabilities).
+
+    Each with the 95% interval of ``bootstrap_ci``, all from one set of resamples drawn once.
+    """
     out: dict[str, float] = {"n": float(len(y)), "positives": float(np.sum(y))}
+    y_checked, s = _check(y, score)
+    values = resampled_values(_ranking_with_gini, y_checked, s, n_boot=n_boot, seed=seed)
     for name, fn in RANKING.items():
-        point, lo, hi = bootstrap_ci(fn, y, score, n_boot=n_boot, seed=seed)
-        out.update({name: point, f"{name}_lo": lo, f"{name}_hi": hi})
+        lo, hi = percentile_interval(values.get(name, []))
+        out.update({name: float(fn(y_checked, s)), f"{name}_lo": lo, f"{name}_hi": hi})
     return out
 
 

@@ -19,7 +19,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 from scipy.special import betainc
-from scipy.stats import rankdata
+
+from churnkit.model.resample import (
+    Resample,
+    check_level,
+    draws,
+    percentile_interval,
+    resampled_values,
+)
 
 N_DECILES = 10
 
@@ -68,6 +75,40 @@ def _check_bins(bins) -> int:
 
 
 # --------------------------------------------------------------------------- ranking
+def _tie_ends(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Churners and stayers scoring at least each distinct score, highest score first.
+
+    The cumulative counts ``(tp, fp)`` at the last row of each tie of a stable descending
+    sort: the points of the ROC curve as counts, without the origin.
+    """
+    order = np.argsort(-s, kind="stable")
+    last_of_tie = np.r_[np.diff(s[order]) != 0, True]
+    tp = np.cumsum(y[order], dtype=np.int64)[last_of_tie]
+    return tp, np.arange(1, len(y) + 1)[last_of_tie] - tp
+
+
+def _auc_from_ties(tp: np.ndarray, fp: np.ndarray) -> float:
+    """AUC from tie-end counts: pairs with the churner above, plus half the tied pairs.
+
+    The pair count is an exact integer, so the result is the same as from average ranks.
+    """
+    n_pos, n_neg = int(tp[-1]), int(fp[-1])
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    pos, neg = np.diff(tp, prepend=0), np.diff(fp, prepend=0)
+    twice_pairs = int(np.sum(pos * (2 * (n_neg - fp) + neg)))
+    return float(twice_pairs / 2 / (n_pos * n_neg))
+
+
+def _ap_from_ties(tp: np.ndarray, fp: np.ndarray) -> float:
+    """Average precision from tie-end counts (one threshold per distinct score)."""
+    n_pos = int(tp[-1])
+    if n_pos == 0:
+        return float("nan")
+    recall_gain = np.diff(np.r_[0, tp]) / n_pos
+    return float(np.sum(recall_gain * tp / (tp + fp)))
+
+
 def roc_auc(y_true, score) -> float:
     """Area under the ROC curve (tied scores count one half); NaN when y_true has one class.
 
@@ -76,13 +117,7 @@ def roc_auc(y_true, score) -> float:
     >>> roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.75
     """
-    y, s = _check(y_true, score)
-    n_pos = int(y.sum())
-    n_neg = len(y) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = rankdata(s)
-    return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return _auc_from_ties(*_tie_ends(*_check(y_true, score)))
 
 
 def gini(y_true, score) -> float:
@@ -100,16 +135,7 @@ def pr_auc(y_true, score) -> float:
     >>> pr_auc([0, 1, 0, 1], [0.1, 0.9, 0.8, 0.05])  # 1/2 * 1/1 + 1/2 * 2/4
     0.75
     """
-    y, s = _check(y_true, score)
-    n_pos = int(y.sum())
-    if n_pos == 0:
-        return float("nan")
-    order = np.argsort(-s, kind="stable")
-    last_of_tie = np.r_[np.diff(s[order]) != 0, True]
-    tp = np.cumsum(y[order])[last_of_tie]
-    targeted = np.arange(1, len(y) + 1)[last_of_tie]
-    recall_gain = np.diff(np.r_[0, tp]) / n_pos
-    return float(np.sum(recall_gain * tp / targeted))
+    return _ap_from_ties(*_tie_ends(*_check(y_true, score)))
 
 
 # --------------------------------------------------------------------------- calibration
@@ -190,17 +216,15 @@ def top_decile_lift(y_true, score) -> float:
 
 
 # --------------------------------------------------------------------------- profit
-def _roc_hull(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _roc_hull(tp: np.ndarray, fp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Vertices of the upper convex hull of the ROC curve, as counts ``(churners, stayers)``.
 
-    The curve has one point per distinct score (target every row scoring at least that
-    much) plus the origin. Points on or below the chord of their neighbours are removed
-    until none is left; the arithmetic is on integer counts, so it is exact.
+    The curve has the origin and one point per distinct score, the tie-end counts ``tp``,
+    ``fp`` of ``_tie_ends`` (target every row scoring at least that much). Points on or
+    below the chord of their neighbours are removed until none is left; the arithmetic is
+    on integer counts, so it is exact.
     """
-    order = np.argsort(-s, kind="stable")
-    last_of_tie = np.r_[np.diff(s[order]) != 0, True]
-    tp = np.r_[0, np.cumsum(y[order], dtype=np.int64)[last_of_tie]]
-    fp = np.r_[0, np.cumsum(1 - y[order], dtype=np.int64)[last_of_tie]]
+    tp, fp = np.r_[0, tp].astype(np.int64), np.r_[0, fp].astype(np.int64)
     while len(tp) > 2:
         cross = (fp[1:-1] - fp[:-2]) * (tp[2:] - tp[:-2]) - (tp[1:-1] - tp[:-2]) * (
             fp[2:] - fp[:-2]
@@ -277,14 +301,20 @@ def emp(
         raise ValueError(f"contact_cost must be at least 0, got {contact_cost!r}")
     if not (alpha > 0 and beta > 0):
         raise ValueError(f"alpha and beta must be positive, got {alpha!r} and {beta!r}")
-    n_churn = int(y.sum())
-    n_stay = len(y) - n_churn
+    return _emp_from_ties(*_tie_ends(y, s), clv, offer_cost, contact_cost, alpha, beta)
+
+
+def _emp_from_ties(
+    tie_tp, tie_fp, clv, offer_cost, contact_cost, alpha, beta
+) -> tuple[float, float]:
+    """``emp`` from the tie-end counts of ``_tie_ends``, costs already checked."""
+    n_churn, n_stay = int(tie_tp[-1]), int(tie_fp[-1])
     if n_churn == 0:
         return 0.0, 0.0
-    pi0, pi1 = n_churn / len(y), n_stay / len(y)
+    pi0, pi1 = n_churn / (n_churn + n_stay), n_stay / (n_churn + n_stay)
     delta, phi = offer_cost / clv, contact_cost / clv
 
-    tp, fp = _roc_hull(y, s)
+    tp, fp = _roc_hull(tie_tp, tie_fp)
     f0 = tp / n_churn
     f1 = fp / n_stay if n_stay else np.zeros(len(fp))
     d_f0, d_f1 = np.diff(f0), np.diff(f1)
@@ -323,26 +353,48 @@ def bootstrap_ci(
     The percentile interval need not contain the point estimate for very skewed metrics.
     """
     y, s = _check(y_true, score)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
-        raise ValueError(f"n_boot must be a non-negative integer, got {n_boot!r}")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level!r}")
+    samples = draws(len(y), n_boot, seed)
+    check_level(level)
     point = float(metric_fn(y, s))
-    rng = np.random.default_rng(seed)
     values = []
-    for _ in range(int(n_boot)):
-        idx = rng.integers(0, len(y), size=len(y))
+    for idx in samples:
         y_b = y[idx]
         if y_b.min() == y_b.max():
             continue
         value = float(metric_fn(y_b, s[idx]))
         if np.isfinite(value):
             values.append(value)
-    if not values:
-        return point, float("nan"), float("nan")
-    tail = (1 - level) / 2
-    lo, hi = np.quantile(values, [tail, 1 - tail])
-    return point, float(lo), float(hi)
+    return (point, *percentile_interval(values, level))
+
+
+def ranking_stats(sample: Resample) -> dict[str, float]:
+    """``roc_auc``, ``pr_auc``, ``top_decile_lift`` and ``emp`` (default costs) of one resample.
+
+    All four come from the resample's tie-end counts (one descending order of its scores);
+    the top decile is its first ``n // 10`` rows, ties in resample order as ``lift_by_decile``.
+    """
+    tp, fp = sample.tp, sample.fp
+    n, n_pos = sample.n, sample.positives
+    top = n // N_DECILES
+    lift = sample.top_positives(top) / top / (n_pos / n) if top and n_pos else float("nan")
+    return {
+        "roc_auc": _auc_from_ties(tp, fp),
+        "pr_auc": _ap_from_ties(tp, fp),
+        "top_decile_lift": float(lift),
+        "emp": _emp_from_ties(tp, fp, *emp.__defaults__)[0],
+    }
+
+
+def calibration_stats(sample: Resample, bins: int = 10) -> dict[str, float]:
+    """``brier`` and ``ece`` (equal-width bins as ``calibration_curve``) of one resample."""
+    p, y = sample.score, sample.y
+    index = np.minimum(np.floor(p * bins).astype(int), bins - 1)
+    n = np.bincount(index, minlength=bins)
+    filled = n > 0
+    mean_p = np.bincount(index, weights=p, minlength=bins)[filled] / n[filled]
+    rate = np.bincount(index, weights=y, minlength=bins)[filled] / n[filled]
+    ece = np.sum(np.abs(mean_p - rate) * n[filled]) / n[filled].sum()
+    return {"brier": float(np.mean((p - y) ** 2)), "ece": float(ece)}
 
 
 def _emp_value(y_true, score) -> float:
@@ -366,14 +418,18 @@ def evaluate(y_true, prob, n_boot: int = 200, seed: int = 0) -> dict[str, float]
     ``top_decile_lift``, ``brier``, ``ece``, ``emp``, ``gini`` the point value and
     ``<name>_lo``/``<name>_hi``, and ``emp_fraction`` (share of customers to target).
     EMP uses the default cost settings of ``emp``. All intervals come from the same
-    resamples (one seed); gini's is ``2 * auc - 1`` of AUC's. The lift table is
+    resamples (one seed), each drawn once for all metrics: the intervals are those of
+    ``bootstrap_ci`` for each metric; gini's is ``2 * auc - 1`` of AUC's. The lift table is
     ``lift_by_decile(y_true, prob)``.
     """
     y, p = _check(y_true, prob, name="prob", probability=True)
     result: dict[str, float] = {"n": int(len(y)), "positives": int(y.sum())}
+    values = resampled_values(
+        lambda sample: {**ranking_stats(sample), **calibration_stats(sample)}, y, p, n_boot, seed
+    )
     for name, fn in _WITH_INTERVALS.items():
-        point, lo, hi = bootstrap_ci(fn, y, p, n_boot=n_boot, seed=seed)
-        result.update({name: point, f"{name}_lo": lo, f"{name}_hi": hi})
+        lo, hi = percentile_interval(values.get(name, []))
+        result.update({name: float(fn(y, p)), f"{name}_lo": lo, f"{name}_hi": hi})
     for key in ("", "_lo", "_hi"):
         result[f"gini{key}"] = 2.0 * result[f"roc_auc{key}"] - 1.0
     result["emp_fraction"] = emp(y, p)[1]
