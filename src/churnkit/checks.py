@@ -6,6 +6,10 @@ without billing one anti-join; churned groups still billed one aggregate of bill
 that fails is queried again, for its first offending keys and the files they come from. So a
 valid province costs a few scans of each line table, and nothing but counts and a handful of
 keys ever comes back to Python.
+
+One rule runner (:func:`check_rows`) for DuckDB and Spark: it asks of the engine only
+``execute(sql).fetchall()``, and takes the few SQL forms that differ from a
+:class:`~churnkit.dialect.Dialect`.
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ import math
 import re
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from churnkit.contract import EVENT_TABLES, TABLES, TableSpec
+from churnkit.dialect import DUCKDB, Dialect
 from churnkit.io import SOURCE_COLUMN
 from churnkit.typed import q
 
 EXAMPLES = 3
+LINE_TABLES = ("billing", "usage")
 
 FIXES = {
     "ge": "values must be >= {ge}; correct the export",
@@ -146,14 +154,15 @@ def count_rules(db, view: str, rules: list[Rule]) -> list[int]:
     return [int(v or 0) for v in db.execute(f"SELECT {counts} FROM {view}").fetchall()[0]]
 
 
-def duplicate_problems(db, view: str, spec: TableSpec, columns: list[str]) -> list[Problem]:
+def duplicate_problems(db, view: str, spec: TableSpec, columns: list[str], dialect: Dialect = DUCKDB) -> list[Problem]:
     """Rows sharing a key: keys whose copies are all alike (identical) apart from keys whose copies differ."""
     key = ", ".join(q(k) for k in spec.key)
     body = ", ".join(q(c) for c in columns)
+    row = f"{dialect.hash}({body})"
     stats = f"""
-        SELECT {key}, count(*) AS n, CASE WHEN min(hash({body})) = max(hash({body})) THEN 1 ELSE 2 END AS variants
+        SELECT {key}, count(*) AS n, CASE WHEN min({row}) = max({row}) THEN 1 ELSE 2 END AS variants
         FROM {view} GROUP BY {key} HAVING count(*) > 1"""
-    db.execute(f"CREATE OR REPLACE TEMP TABLE __dups AS {stats}")
+    db.execute(dialect.keep.format(name="__dups", query=stats))
     out = []
     try:
         for kind, test in (("identical", "variants = 1"), ("conflicting", "variants > 1")):
@@ -166,8 +175,22 @@ def duplicate_problems(db, view: str, spec: TableSpec, columns: list[str]) -> li
             out.append(Problem(spec.name, "+".join(spec.key), f"share a key with another row ({kind} duplicates)", int(n),
                                shown, FIXES["unique"], files))
     finally:
-        db.execute("DROP TABLE IF EXISTS __dups")
+        db.execute(dialect.drop.format(name="__dups"))
     return out
+
+
+def suspect_keys(union: str, key: str, where: str = "") -> str:
+    """The aggregate of line keys behind :func:`line_key_counts`: ``union`` gives each row's
+    ``key`` and its table tag ``t`` (billing 0, usage 1); counted per table, the keys held more
+    than once, and the usage keys with no billing row."""
+    return (f"SELECT count_if((n > 2) OR (n = 2 AND lo = 0 AND hi = 0)), count_if((n > 2) OR (n = 2 AND lo = 1)), "
+            f"count_if(hi = 1 AND (n = 1 OR lo = 1 OR n > 2)) FROM "
+            f"(SELECT {key}, count(*) AS n, min(t) AS lo, max(t) AS hi FROM ({union}){where} GROUP BY {key})")
+
+
+def key_counts(totals: list[int], tables: list[str], passes: int) -> dict[str, int]:
+    """The per-table totals of :func:`suspect_keys` by name."""
+    return {"billing": totals[0], "usage": totals[1], "orphans": totals[2] if len(tables) == 2 else 0, "passes": passes}
 
 
 KEY_BYTES = 16  # rows x KEY_BYTES beyond DuckDB's memory limit: the key check runs in hash ranges
@@ -192,11 +215,9 @@ def line_key_counts(db, tables: list[str], memory_bytes: float | None = None) ->
     totals = [0, 0, 0]
     for i in range(passes):
         where = f" WHERE k % {passes} = {i}" if passes > 1 else ""
-        row = db.execute(f"SELECT count_if((n > 2) OR (n = 2 AND lo = 0 AND hi = 0)), count_if((n > 2) OR (n = 2 AND lo = 1)), "
-                         f"count_if(hi = 1 AND (n = 1 OR lo = 1 OR n > 2)) FROM "
-                         f"(SELECT k, count(*) AS n, min(t) AS lo, max(t) AS hi FROM ({union}){where} GROUP BY k)").fetchall()[0]
+        row = db.execute(suspect_keys(union, "k", where)).fetchall()[0]
         totals = [t + int(v or 0) for t, v in zip(totals, row)]
-    return {"billing": totals[0], "usage": totals[1], "orphans": totals[2] if len(tables) == 2 else 0, "passes": passes}
+    return key_counts(totals, tables, passes)
 
 
 _UNITS = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
@@ -228,4 +249,82 @@ def churned_still_billed(db, churn: str, billing: str) -> tuple[int, str]:
     return int(n), condition
 
 
-__all__ = ["Problem", "Rule", "TABLES", "column_rules", "count_rules", "duplicate_problems", "examples", "link_rules"]
+def check_rows(db, columns: dict[str, list[str]], types: dict[str, dict[str, str]], coverage: list[str], count_keys,
+               problems: list[Problem], dialect: Dialect = DUCKDB) -> None:
+    """Every row rule of the contract over the views ``typed_<name>`` of the tables in
+    ``columns`` (their present contract columns; ``types``: the columns' stored types), problems
+    added to ``problems`` in the contract's order. ``count_keys(db, tables)`` is the engine's
+    aggregate of the line keys (:func:`line_key_counts` on DuckDB); ``coverage``, the billing
+    months held. Only ``db.execute(sql).fetchall()`` is asked of ``db``."""
+    groups_ok = "groups" in columns
+    last_day = f"{pd.Period(coverage[-1], 'M').end_time:%Y-%m-%d}" if coverage else None
+    lines = [t for t in LINE_TABLES if t in columns and {"month", "member_id"} <= set(columns[t])]
+    suspects = count_keys(db, lines) if lines else {}
+    suspects["churn_table"] = int("churn" in columns and "billing" in columns and "churn_month" in columns["churn"])
+    links: list[Problem] = []
+    for spec in TABLES.values():
+        if spec.name in columns:
+            links.extend(check_table(db, spec, columns[spec.name], types[spec.name], problems, groups_ok, last_day,
+                                     suspects, dialect))
+        if spec.name == "groups":
+            groups_ok = groups_ok and not any(p.table == "groups" and p.column == "group_id" for p in problems)
+    problems.extend(cross_table(db, columns, links, suspects.get("orphans", 1), suspects.get("churned_billed", 1)))
+
+
+def check_table(db, spec: TableSpec, columns: list[str], types: dict[str, str], problems: list[Problem], groups_ok: bool,
+                last_day: str | None, suspects: dict[str, int], dialect: Dialect = DUCKDB) -> list[Problem]:
+    """Column and link rules of one table, counted in one scan; returns its link problems
+    (reported after every table's own problems)."""
+    view = f"typed_{spec.name}"
+    types = {c: types[c] for c in columns}
+    own = column_rules(spec, types)
+    links = link_rules(spec, types, groups_ok and spec.name != "groups", last_day)
+    joins, extra = [], []
+    if any(r.condition.endswith("__known IS NULL") for r in links):
+        joins.append("LEFT JOIN (SELECT DISTINCT group_id AS __known FROM typed_groups) g ON t.group_id = g.__known")
+    if spec.name == "billing" and suspects.get("churn_table"):
+        # billed on or after the group's churn month: counted in this same scan, named exactly later
+        joins.append("LEFT JOIN (SELECT group_id AS __cg, churn_month AS __cm FROM typed_churn) c ON t.group_id = c.__cg")
+        extra.append("__cm IS NOT NULL AND month IS NOT NULL AND month >= __cm")
+    picked = ", ".join(["t.*", *(["g.__known"] if any("__known" in j for j in joins) else []),
+                        *(["c.__cm"] if extra else [])])
+    source = f"(SELECT {picked} FROM {view} t {' '.join(joins)})" if joins else view
+    counts = count_rules(db, source, own + links + [Rule("", c, "", "") for c in extra])
+    if extra:
+        suspects["churned_billed"] = counts.pop()
+    found = []
+    for rule, n in zip(own + links, counts):
+        if n:
+            shown, files = examples(db, source, spec, columns, rule.condition, n)
+            found.append((rule in links, Problem(spec.name, rule.column, rule.what, n, shown, rule.fix, files)))
+    problems.extend(p for is_link, p in found if not is_link)
+    if spec.key and all(k in columns for k in spec.key) and suspects.get(spec.name, 1):
+        problems.extend(duplicate_problems(db, view, spec, columns, dialect))
+    return [p for is_link, p in found if is_link]
+
+
+def cross_table(db, columns: dict, links: list[Problem], orphans: int = 1, churned_billed: int = 1) -> list[Problem]:
+    """Link problems in the contract's order: unknown groups, usage without billing, off-net
+    forwards, late events, churned groups still billed."""
+    order = {"name groups not in table groups": 0, "exceed forwarded_calls": 2}
+    out = [p for p in links if order.get(p.what) == 0]
+    if "usage" in columns and "billing" in columns and orphans:
+        n, condition = usage_without_billing(db, "typed_usage", "typed_billing")
+        if n:
+            spec = TABLES["usage"]
+            shown, files = examples(db, "typed_usage u", spec, columns["usage"], condition, n)
+            out.append(Problem("usage", "member_id", "have no billing row for the same month and line", n, shown,
+                               "a line is active only with a billing row; add the billing rows or drop the usage rows", files))
+    out.extend(p for p in links if order.get(p.what) == 2)
+    out.extend(p for p in links if p.what.startswith("are dated after"))
+    if "churn" in columns and "billing" in columns and churned_billed:
+        n, condition = churned_still_billed(db, "typed_churn", "typed_billing")
+        if n:
+            shown, files = examples(db, "typed_churn", TABLES["churn"], columns["churn"], condition, n)
+            out.append(Problem("churn", "churn_month", "have billing rows on or after their churn_month", n, shown,
+                               "churn_month is the first month with no billing rows; correct it", files))
+    return out
+
+
+__all__ = ["LINE_TABLES", "Problem", "Rule", "TABLES", "check_rows", "check_table", "column_rules", "count_rules",
+           "cross_table", "duplicate_problems", "examples", "link_rules"]

@@ -22,9 +22,9 @@ import ibis
 import pandas as pd
 
 from churnkit.checked import CheckRecord, fingerprint
-from churnkit.checks import Problem, Rule, column_rules, count_rules, duplicate_problems, examples, link_rules
-from churnkit.checks import churned_still_billed, line_key_counts, usage_without_billing
+from churnkit.checks import LINE_TABLES, Problem, check_rows, line_key_counts
 from churnkit.contract import TABLES, TableSpec
+from churnkit.dialect import DUCKDB, Dialect
 from churnkit.engine import EngineSettings, connect
 from churnkit.errors import DataError, UsageError
 from churnkit.io import SOURCE_COLUMN
@@ -33,7 +33,6 @@ from churnkit.scan import RawTable, Scan, open_scan, read_error
 from churnkit.typed import select_list, typed
 
 TEXT = "string[pyarrow]"  # compact text columns; identifiers are never numbers
-LINE_TABLES = ("billing", "usage")
 GROUP_LEVEL = ("groups", "churn")  # at most one row per group: fetched into pandas
 
 
@@ -120,9 +119,11 @@ def _pandas(table, spec: TableSpec) -> pd.DataFrame:
     return frame
 
 
-def _type_view(db, raw: RawTable, spec: TableSpec, problems: list[Problem], warnings: list[str],
-               trusted: bool = False) -> list[str] | None:
-    """Create ``typed_<name>`` over ``raw_<name>``; None when a required column is missing."""
+def type_views(db, raw, spec: TableSpec, views: dict[str, str], problems: list[Problem], warnings: list[str],
+               trusted: bool = False, dialect: Dialect = DUCKDB) -> list[str] | None:
+    """Create the typed views of table ``raw`` (``views``: each new view's name and the raw view
+    it reads); the table's present contract columns, or None when a required column is missing.
+    ``raw`` is a :class:`~churnkit.scan.RawTable` or its Spark twin (``view``, ``columns``, ``labels``)."""
     columns = [c for c in raw.columns]
     missing = [c for c in spec.required_columns if c not in columns]
     if missing:
@@ -136,58 +137,39 @@ def _type_view(db, raw: RawTable, spec: TableSpec, problems: list[Problem], warn
     extra = [c for c in columns if c not in known]
     if extra:
         warnings.append(f"{spec.name}: ignoring unknown column(s) {', '.join(extra)}")
-    items, _ = select_list(list(spec.columns), raw.columns, trusted)
-    db.execute(f"CREATE OR REPLACE TEMP VIEW all_{spec.name} AS SELECT {', '.join(items)}, {SOURCE_COLUMN} FROM {raw.view}")
-    db.execute(f"CREATE OR REPLACE TEMP VIEW win_{spec.name} AS SELECT {', '.join(items)}, {SOURCE_COLUMN} "
-               f"FROM {raw.window_view or raw.view}")
+    items, _ = select_list(list(spec.columns), raw.columns, trusted, dialect)
+    for view, source in views.items():
+        db.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(items)}, {SOURCE_COLUMN} FROM {source}")
     return [c.name for c in spec.columns if c.name in raw.columns]
 
 
-def _scope(db, name: str, window: tuple[str, str] | None) -> None:
-    """``typed_<name>``: the rows in scope (billing and usage within the window; unreadable months kept)."""
+def scope_view(db, name: str, source: str, window: tuple[str, str] | None) -> None:
+    """``typed_<name>``: the rows of ``source`` in scope (billing and usage within the window;
+    unreadable months kept)."""
     where = ""
     if window is not None and name in LINE_TABLES:
         where = f" WHERE month IS NULL OR month BETWEEN '{window[0]}' AND '{window[1]}'"
-    db.execute(f"CREATE OR REPLACE TEMP VIEW typed_{name} AS SELECT * FROM win_{name}{where}")
+    db.execute(f"CREATE OR REPLACE TEMP VIEW typed_{name} AS SELECT * FROM {source}{where}")
 
 
-def _check_table(db, spec: TableSpec, columns: list[str], problems: list[Problem], groups_ok: bool,
-                 last_day: str | None, suspects: dict[str, int]) -> list[Problem]:
-    """Column and link rules of one table, counted in one scan; returns its link problems
-    (reported after every table's own problems)."""
-    view = f"typed_{spec.name}"
-    types = {c: "" for c in columns}
-    raw_types = db.execute(f"DESCRIBE raw_{spec.name}").fetchall()
-    types = {row[0]: row[1] for row in raw_types if row[0] in columns}
-    own = column_rules(spec, types)
-    links = link_rules(spec, types, groups_ok and spec.name != "groups", last_day)
-    joins, extra = [], []
-    if any(r.condition.endswith("__known IS NULL") for r in links):
-        joins.append("LEFT JOIN (SELECT DISTINCT group_id AS __known FROM typed_groups) g ON t.group_id = g.__known")
-    if spec.name == "billing" and suspects.get("churn_table"):
-        # billed on or after the group's churn month: counted in this same scan, named exactly later
-        joins.append("LEFT JOIN (SELECT group_id AS __cg, churn_month AS __cm FROM typed_churn) c ON t.group_id = c.__cg")
-        extra.append("__cm IS NOT NULL AND month IS NOT NULL AND month >= __cm")
-    picked = ", ".join(["t.*", *(["g.__known"] if any("__known" in j for j in joins) else []),
-                        *(["c.__cm"] if extra else [])])
-    source = f"(SELECT {picked} FROM {view} t {' '.join(joins)})" if joins else view
-    counts = count_rules(db, source, own + links + [Rule("", c, "", "") for c in extra])
-    if extra:
-        suspects["churned_billed"] = counts.pop()
-    found = []
-    for rule, n in zip(own + links, counts):
-        if n:
-            shown, files = examples(db, source, spec, columns, rule.condition, n)
-            found.append((rule in links, Problem(spec.name, rule.column, rule.what, n, shown, rule.fix, files)))
-    problems.extend(p for is_link, p in found if not is_link)
-    if spec.key and all(k in columns for k in spec.key) and suspects.get(spec.name, 1):
-        problems.extend(duplicate_problems(db, view, spec, columns))
-    return [p for is_link, p in found if is_link]
+def missing_table(spec: TableSpec, data_dir) -> Problem:
+    """A required table with no file in the data directory."""
+    return Problem(spec.name, "*", "missing: the table is required", 0, [],
+                   f"add {spec.name}.parquet, {spec.name}.csv or a folder {spec.name}/ to {data_dir}")
 
 
-def _empty_problem(spec: TableSpec, raw: RawTable) -> Problem:
+def empty_problem(spec: TableSpec, raw) -> Problem:
+    """A table whose files hold no rows."""
     return Problem(spec.name, "*", "present, but the table has no rows", 0, [], f"export {spec.name} again with its rows",
                    raw.labels[:2])
+
+
+def months_in_scope(columns: dict, coverage: list[str], scope, warnings: list[str]) -> list[str]:
+    """The billing months in scope, once every check passed; warns of the static contract ends."""
+    if "contracts" not in columns and "contract_end" in columns.get("groups", []):
+        warnings.append("groups: months_to_contract_end comes from the static contract_end snapshot "
+                        "(no contracts table); for past months it may show later renewals")
+    return [m for m in coverage if scope is None or scope[0] <= m <= scope[1]]
 
 
 def load_dataset(data_dir: Path, encoding: str | None = None, window: tuple[int, int] | None = None,
@@ -244,10 +226,10 @@ def _validate(con, db, scan: Scan, data_dir: Path, window, survey: bool, trusted
         raw = scan.tables.get(spec.name)
         if raw is None:
             if spec.required:
-                problems.append(Problem(spec.name, "*", "missing: the table is required", 0, [],
-                                        f"add {spec.name}.parquet, {spec.name}.csv or a folder {spec.name}/ to {data_dir}"))
+                problems.append(missing_table(spec, data_dir))
             continue
-        cols = _type_view(db, raw, spec, problems, warnings, trusted)
+        views = {f"all_{spec.name}": raw.view, f"win_{spec.name}": raw.window_view or raw.view}
+        cols = type_views(db, raw, spec, views, problems, warnings, trusted)
         if cols is not None:
             columns[spec.name] = cols
     scope = (format_month(window[0]), format_month(window[1])) if window is not None else None
@@ -255,73 +237,34 @@ def _validate(con, db, scan: Scan, data_dir: Path, window, survey: bool, trusted
     if "billing" in columns:
         coverage = [r[0] for r in db.execute("SELECT DISTINCT month FROM all_billing WHERE month IS NOT NULL ORDER BY 1").fetchall()]
     for name in columns:
-        _scope(db, name, scope)
+        scope_view(db, name, f"win_{name}", scope)
     for name in ("groups", "billing"):
         if name in columns and not (scope is not None and name == "billing" and coverage):
             if db.execute(f"SELECT count(*) FROM (SELECT 1 FROM typed_{name} LIMIT 1)").fetchall()[0][0] == 0:
-                problems.append(_empty_problem(TABLES[name], scan.tables[name]))
+                problems.append(empty_problem(TABLES[name], scan.tables[name]))
                 columns.pop(name)
-    groups_ok = "groups" in columns
-    links: list[Problem] = []
-    last_day = None
-    if coverage:
-        last = pd.Period(coverage[-1], "M").end_time
-        last_day = f"{last:%Y-%m-%d}"
     if not (trusted and not problems):
-        lines = [t for t in LINE_TABLES if t in columns and {"month", "member_id"} <= set(columns[t])]
-        suspects = line_key_counts(db, lines) if lines else {}
-        suspects["churn_table"] = int("churn" in columns and "billing" in columns and "churn_month" in columns["churn"])
-        for spec in TABLES.values():
-            if spec.name in columns:
-                links.extend(_check_table(db, spec, columns[spec.name], problems, groups_ok, last_day, suspects))
-            if spec.name == "groups":
-                groups_ok = groups_ok and not any(p.table == "groups" and p.column == "group_id" for p in problems)
-        problems.extend(_cross_table(db, columns, links, suspects.get("orphans", 1), suspects.get("churned_billed", 1)))
+        types = {name: scan.tables[name].columns for name in columns}
+        check_rows(db, columns, types, coverage, line_key_counts, problems)
     if problems:
         raise ValidationFailed(data_dir, problems)
     frames = {name: _pandas(db.sql(f"SELECT * EXCLUDE ({SOURCE_COLUMN}) FROM typed_{name}").to_arrow_table(), TABLES[name])
               for name in GROUP_LEVEL if name in columns}
-    if "contracts" not in columns and "contract_end" in columns.get("groups", []):
-        warnings.append("groups: months_to_contract_end comes from the static contract_end snapshot "
-                        "(no contracts table); for past months it may show later renewals")
-    months = [m for m in coverage if scope is None or scope[0] <= m <= scope[1]]
-    summary = _summary(db, columns) if survey else {}
+    months = months_in_scope(columns, coverage, scope, warnings)
+    summary = table_summary(db, columns) if survey else {}
     return Dataset(data_dir, con, list(columns), frames, months, coverage, warnings, scope, summary, scan)
 
 
-def _cross_table(db, columns: dict, links: list[Problem], orphans: int = 1, churned_billed: int = 1) -> list[Problem]:
-    """Link problems in the contract's order: unknown groups, usage without billing, off-net
-    forwards, late events, churned groups still billed."""
-    order = {"name groups not in table groups": 0, "exceed forwarded_calls": 2}
-    out = [p for p in links if order.get(p.what) == 0]
-    if "usage" in columns and "billing" in columns and orphans:
-        n, condition = usage_without_billing(db, "typed_usage", "typed_billing")
-        if n:
-            spec = TABLES["usage"]
-            shown, files = examples(db, "typed_usage u", spec, columns["usage"], condition, n)
-            out.append(Problem("usage", "member_id", "have no billing row for the same month and line", n, shown,
-                               "a line is active only with a billing row; add the billing rows or drop the usage rows", files))
-    out.extend(p for p in links if order.get(p.what) == 2)
-    out.extend(p for p in links if p.what.startswith("are dated after"))
-    if "churn" in columns and "billing" in columns and churned_billed:
-        n, condition = churned_still_billed(db, "typed_churn", "typed_billing")
-        if n:
-            shown, files = examples(db, "typed_churn", TABLES["churn"], columns["churn"], condition, n)
-            out.append(Problem("churn", "churn_month", "have billing rows on or after their churn_month", n, shown,
-                               "churn_month is the first month with no billing rows; correct it", files))
-    return out
-
-
-def _summary(db, columns: dict) -> dict:
+def table_summary(db, columns: dict, dialect: Dialect = DUCKDB) -> dict:
     """Rows, distinct groups and months (or event months) per table, one aggregate each."""
     out = {}
     for name, cols in columns.items():
         date = TABLES[name].date_column
         parts = ["count(*)", "count(DISTINCT group_id)" if "group_id" in cols else "NULL"]
         if date == "month":
-            parts.append("list(DISTINCT month)")
+            parts.append(dialect.distinct_list("month"))
         elif date == "date":
-            parts.append("list(DISTINCT strftime(date, '%Y-%m'))")
+            parts.append(dialect.distinct_list(dialect.month_of("date")))
         else:
             parts.append("NULL")
         rows, groups, months = db.execute(f"SELECT {', '.join(parts)} FROM typed_{name}").fetchall()[0]
