@@ -78,6 +78,6 @@ bench-commands: install ## validate, features, train, score, report as fresh pro
 	$(PY) benchmarks/bench_commands.py --groups 200000 --months 12
 
 bench-province: install ## the same at 2,000,000 groups x 12 months (a province: ~8 GB of parquet generated once)
-	$(PY) benchmarks/bench_commands.py --groups 2000000 --months 12
+	$(PY) benchmarks/bench_commands.py --groups 2000000 --months 12 --steps validate,train,score,report --scans ends
 
 bench: bench-commands bench-features bench-score bench-report ## run the benchmarks (results in benchmarks/results/)

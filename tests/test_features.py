@@ -98,3 +98,27 @@ def test_a_large_training_panel_keeps_every_churner_and_weights_a_sample_of_the_
     pd.testing.assert_frame_equal(sampled, again)
     merged = sampled.merge(full, on=key, suffixes=("", "_full"))
     assert len(merged) == len(sampled) and (merged["spend"] == merged["spend_full"]).all()
+
+
+def test_crowded_validation_and_test_months_are_sampled_alike_and_unweighted(sim_dir):
+    from churnkit.features import month_indexes, training_panel, usable_months
+
+    dataset = load_dataset(sim_dir)
+    months = usable_months(month_indexes(dataset), 3)
+    train_months, later = months[:-4], months[-4:]
+    full = training_panel(dataset, 3)
+    sampled = training_panel(dataset, 3, sample_months=train_months, max_rows=10**9, evaluation_rows=1_500, seed=3)
+    record = sampled.attrs["sample"]
+    late_full = full[full["month"].map(parse_month).isin(later)]
+    assert record["rate"] == 1.0 and record["evaluation_rate"] == pytest.approx(1_500 / len(late_full))
+    key = ["group_id", "month"]
+    kept = sampled.set_index(key)
+    # the training months are whole; the later months about 1,500 snapshots, weight 1, as in the full panel
+    early = kept[kept.index.get_level_values("month").map(parse_month).isin(train_months)]
+    assert len(early) == int(full["month"].map(parse_month).isin(train_months).sum())
+    late = kept[kept.index.get_level_values("month").map(parse_month).isin(later)]
+    assert abs(len(late) - 1_500) < 4 * 1_500 ** 0.5 and (late["weight"] == 1.0).all()
+    pd.testing.assert_frame_equal(late.drop(columns="weight"), late_full.set_index(key).loc[late.index])
+    # churners are not favoured there: their share stays the months' own churn rate
+    share, true_share = late["label"].mean(), late_full["label"].mean()
+    assert abs(share - true_share) < 4 * (true_share * (1 - true_share) / len(late)) ** 0.5

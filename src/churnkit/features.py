@@ -24,7 +24,8 @@ from churnkit.signals.registry import Settings
 from churnkit.validate import Dataset
 
 PROFILE = ("industry", "region", "value_tier")
-TRAINING_ROWS = 4_000_000  # training snapshots beyond which non-churners are sampled (see training_panel)
+TRAINING_ROWS = 3_000_000  # training snapshots beyond which non-churners are sampled (see training_panel)
+EVALUATION_ROWS = 1_000_000  # snapshots of the other months (validation, test) beyond which all are sampled alike
 WEIGHT = "weight"
 
 
@@ -111,37 +112,48 @@ def usable_months(all_months: list[int], horizon: int) -> list[int]:
 
 
 def training_panel(dataset: Dataset, horizon: int = 3, settings: Settings | None = None, engine: str = "duckdb",
-                   sample_months: list[int] | None = None, max_rows: int = TRAINING_ROWS, seed: int = 7) -> pd.DataFrame:
+                   sample_months: list[int] | None = None, max_rows: int = TRAINING_ROWS, seed: int = 7,
+                   evaluation_rows: int = EVALUATION_ROWS) -> pd.DataFrame:
     """Features at every usable snapshot month with the churn label over ``horizon`` months.
 
     When the snapshots of ``sample_months`` (the training months) number more than ``max_rows``,
     every churner snapshot is kept and the others are sampled in the engine, by a seeded hash of
     (group, month), at the rate that brings them to about ``max_rows``; the kept non-churners get
-    the weight 1 / rate (column ``weight``), so the weighted panel stands for all of them. The
-    other months (validation and test: calibration and evaluation) are never sampled. A dataset
-    opened on Spark (:func:`churnkit.spark.load_dataset`) builds its panel there."""
+    the weight 1 / rate (column ``weight``), so the weighted panel stands for all of them. When
+    the other months (validation and test: calibration and evaluation) hold more than
+    ``evaluation_rows`` snapshots, they are sampled alike, churners and stayers at the same rate
+    and unweighted, so that calibration and the reported metrics still read a true cross-section
+    of those months. A dataset opened on Spark (:func:`churnkit.spark.load_dataset`) builds its
+    panel there."""
     if getattr(dataset, "engine", "duckdb") == "spark":
         from churnkit.spark.panel import training_panel as on_spark
 
-        return on_spark(dataset, horizon, settings, sample_months, max_rows, seed)
+        return on_spark(dataset, horizon, settings, sample_months, max_rows, seed, evaluation_rows)
     if dataset.get("churn") is None:
         raise DataError(f"{dataset.data_dir}: training needs the churn table (group_id, churn_month); add churn.parquet or churn.csv")
     months = usable_months(month_indexes(dataset), horizon)
     if not months:
         raise DataError(f"{dataset.data_dir}: no month M with M + {horizon} inside the data; training needs a longer history")
-    rate = sample_rate(dataset, [m for m in months if m in set(sample_months or [])], max_rows)
-    if rate >= 1.0:
+    train_months = [m for m in months if m in set(sample_months or [])]
+    rate = sample_rate(dataset, train_months, max_rows)
+    other_rate = sample_rate(dataset, [m for m in months if m not in set(train_months)], evaluation_rows)
+    if rate >= 1.0 and other_rate >= 1.0:
         frame = build_features(dataset, months, settings, engine)
         frame["label"] = labels(frame, dataset.get("churn"), horizon)
         frame.attrs["sample"] = {"rate": 1.0}
         return frame
-    frame = _sampled_features(dataset, months, settings, engine, sample_months, rate, seed, horizon)
+    frame = _sampled_features(dataset, months, settings, engine, train_months, rate, other_rate, seed, horizon)
     frame["label"] = labels(frame, dataset.get("churn"), horizon)
-    sampled = frame["month"].map(parse_month).isin(set(sample_months)).to_numpy() & (frame["label"] == 0).to_numpy()
+    sampled = frame["month"].map(parse_month).isin(set(train_months)).to_numpy() & (frame["label"] == 0).to_numpy()
     frame[WEIGHT] = np.where(sampled, 1.0 / rate, 1.0)
-    frame.attrs["sample"] = {"rate": rate, "months": [format_month(m) for m in sorted(sample_months)], "seed": seed,
-                             "kept_rows": int(len(frame))}
+    frame.attrs["sample"] = sample_record(rate, other_rate, train_months, seed, len(frame))
     return frame
+
+
+def sample_record(rate: float, other_rate: float, train_months: list[int], seed: int, kept: int) -> dict:
+    """What a sampled panel says of itself (the bundle's ``training_sample``)."""
+    return {"rate": rate, "months": [format_month(m) for m in sorted(train_months)], "seed": seed, "kept_rows": int(kept),
+            "evaluation_rate": other_rate}
 
 
 def sample_rate(dataset: Dataset, months: list[int], max_rows: int) -> float:
@@ -156,7 +168,7 @@ def sample_rate(dataset: Dataset, months: list[int], max_rows: int) -> float:
 
 
 def _sampled_features(dataset: Dataset, months: list[int], settings, engine: str, sample_months: list[int], rate: float,
-                      seed: int, horizon: int) -> pd.DataFrame:
+                      other_rate: float, seed: int, horizon: int) -> pd.DataFrame:
     """build_features with the sampling applied in the engine: only kept rows come back."""
     if engine != "duckdb":
         raise UsageError("sampled training panels run on DuckDB; pass --engine duckdb for training at this scale")
@@ -165,7 +177,17 @@ def _sampled_features(dataset: Dataset, months: list[int], settings, engine: str
     churn = tables["churn"].select(c_group="group_id", churn_mi="churn_mi")
     e = expr.left_join(churn, expr.group_id == churn.c_group)
     churner = (e.churn_mi > e.mi) & (e.churn_mi <= e.mi + horizon)
-    key = e.group_id.concat(ibis.literal(":"), e.mi.cast("string"), ibis.literal(f":{seed}")).hash()
-    draw = (key % 1_000_000).abs() < int(round(rate * 1_000_000))
-    keep = churner.fill_null(False) | ~e.mi.isin(list(sample_months)) | draw
+    keep = sample_filter(e, churner.fill_null(False), sample_months, rate, other_rate, seed)
     return with_profile(dataset, finish(dataset.con.execute(e.filter(keep).drop("c_group", "churn_mi"))))
+
+
+def sample_filter(e, churner, sample_months: list[int], rate: float, other_rate: float, seed: int):
+    """The kept snapshots, as an Ibis condition on ``e`` (group_id, mi): in ``sample_months`` every
+    churner and a ``rate`` share of the others, elsewhere an ``other_rate`` share of all; each by
+    a seeded hash of (group, month), so the same seed keeps the same rows."""
+    key = e.group_id.concat(ibis.literal(":"), e.mi.cast("string"), ibis.literal(f":{seed}")).hash()
+    draw = (key % 1_000_000).abs()
+    training = e.mi.isin(list(sample_months))
+    kept_in_training = churner | (draw < int(round(min(rate, 1.0) * 1_000_000)))
+    kept_elsewhere = draw < int(round(min(other_rate, 1.0) * 1_000_000))
+    return (training & kept_in_training) | (~training & kept_elsewhere)
