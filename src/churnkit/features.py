@@ -15,10 +15,9 @@ import pandas as pd
 from churnkit.errors import DataError, UsageError
 from churnkit.io import write_frame
 from churnkit.months import format_month, parse_month
-from churnkit.signals.build import finish, signal_expr
+from churnkit.signals.build import finish, stored_signals
 from churnkit.signals.build import signals_in_parts
 from churnkit.signals.build import signals_of as build_signals
-from churnkit.signals.sources import from_dataset
 from churnkit.signals.frame import LOOKBACK_MONTHS
 from churnkit.signals.registry import Settings
 from churnkit.validate import Dataset
@@ -172,13 +171,12 @@ def _sampled_features(dataset: Dataset, months: list[int], settings, engine: str
     """build_features with the sampling applied in the engine: only kept rows come back."""
     if engine != "duckdb":
         raise UsageError("sampled training panels run on DuckDB; pass --engine duckdb for training at this scale")
-    tables = from_dataset(dataset)
-    expr = signal_expr(tables, months, settings)
-    churn = tables["churn"].select(c_group="group_id", churn_mi="churn_mi")
-    e = expr.left_join(churn, expr.group_id == churn.c_group)
-    churner = (e.churn_mi > e.mi) & (e.churn_mi <= e.mi + horizon)
-    keep = sample_filter(e, churner.fill_null(False), sample_months, rate, other_rate, seed)
-    return with_profile(dataset, finish(dataset.con.execute(e.filter(keep).drop("c_group", "churn_mi"))))
+    with stored_signals(dataset, settings or Settings()) as expr_of, expr_of(months) as (tables, expr):
+        churn = tables["churn"].select(c_group="group_id", churn_mi="churn_mi")
+        e = expr.left_join(churn, expr.group_id == churn.c_group)
+        churner = (e.churn_mi > e.mi) & (e.churn_mi <= e.mi + horizon)
+        keep = sample_filter(e, churner.fill_null(False), sample_months, rate, other_rate, seed)
+        return with_profile(dataset, finish(dataset.con.execute(e.filter(keep).drop("c_group", "churn_mi"))))
 
 
 def sample_filter(e, churner, sample_months: list[int], rate: float, other_rate: float, seed: int):

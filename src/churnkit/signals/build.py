@@ -80,10 +80,27 @@ def signals_in_parts(dataset, parts: list[list[int]], settings: Settings | None 
             yield signals_of(dataset, months, settings, engine)
         return
     settings = settings or Settings()
+    with stored_signals(dataset, settings) as expr_of:
+        for months in parts:
+            with expr_of(months) as (tables, expr):
+                yield finish(dataset.con.execute(expr))
+
+
+@contextlib.contextmanager
+def stored_signals(dataset, settings: Settings):
+    """On DuckDB: ``expr_of(months)``, a context giving the dataset's tables and the signal
+    expression of ``months`` built over monthly aggregates of billing and usage stored once (and
+    each month's intermediate tables stored while its context is open). One query over the raw
+    line tables for many months holds far more than the engine's memory limit at province scale;
+    stored tables spill to disk instead."""
     con = dataset.con
     tables = from_dataset(dataset)
     with stored(con, "__signals_base") as keep_base:
         based = base(tables, settings, keep_base)
-        for months in parts:
+
+        @contextlib.contextmanager
+        def expr_of(months: list[int]):
             with stored(con) as keep:
-                yield finish(con.execute(signal_expr(tables, months, settings, keep, based)))
+                yield tables, signal_expr(tables, months, settings, keep, based)
+
+        yield expr_of
