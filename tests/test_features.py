@@ -122,3 +122,23 @@ def test_crowded_validation_and_test_months_are_sampled_alike_and_unweighted(sim
     # churners are not favoured there: their share stays the months' own churn rate
     share, true_share = late["label"].mean(), late_full["label"].mean()
     assert abs(share - true_share) < 4 * (true_share * (1 - true_share) / len(late)) ** 0.5
+
+
+def test_a_sampled_training_panel_builds_under_a_tight_memory_limit(tmp_path):
+    """The sampled panel reads the stored monthly aggregates: one query over the raw line tables for
+    every month held more than 100 MB on these 5,000 groups and failed; at 80 MB it builds now,
+    spilling, and keeps the very rows a roomy engine keeps."""
+    from churnkit.engine import EngineSettings
+    from churnkit.features import month_indexes, training_panel, usable_months
+    from churnkit.simulate import simulate
+
+    root = tmp_path / "data"
+    simulate(root, groups=5000, months=8, start="2025-01", seed=5)
+    panels = []
+    for limit in ("80MB", "2GB"):
+        dataset = load_dataset(root, engine=EngineSettings(limit, tmp_path / "spill", 2, None))
+        months = usable_months(month_indexes(dataset), 1)
+        panels.append(training_panel(dataset, 1, sample_months=months[:3], max_rows=5_000, evaluation_rows=3_000, seed=3))
+    tight, roomy = panels
+    assert tight.attrs["sample"]["rate"] < 1 and tight.attrs["sample"]["evaluation_rate"] < 1
+    pd.testing.assert_frame_equal(tight, roomy)
