@@ -143,16 +143,19 @@ def training_panel(dataset: Dataset, horizon: int = 3, settings: Settings | None
         return frame
     frame = _sampled_features(dataset, months, settings, engine, train_months, rate, other_rate, seed, horizon)
     frame["label"] = labels(frame, dataset.get("churn"), horizon)
-    sampled = frame["month"].map(parse_month).isin(set(train_months)).to_numpy() & (frame["label"] == 0).to_numpy()
+    return weighed(frame, frame["month"].map(parse_month).isin(set(train_months)).to_numpy(), rate, other_rate,
+                   train_months, seed)
+
+
+def weighed(frame: pd.DataFrame, in_training, rate: float, other_rate: float, train_months: list[int],
+            seed: int) -> pd.DataFrame:
+    """A sampled panel with its ``weight`` (1 / rate for the kept stayers of the training months,
+    1 elsewhere) and what it says of itself in ``attrs["sample"]`` (the bundle's ``training_sample``)."""
+    sampled = np.asarray(in_training) & (frame["label"] == 0).to_numpy()
     frame[WEIGHT] = np.where(sampled, 1.0 / rate, 1.0)
-    frame.attrs["sample"] = sample_record(rate, other_rate, train_months, seed, len(frame))
+    frame.attrs["sample"] = {"rate": rate, "months": [format_month(m) for m in sorted(train_months)], "seed": seed,
+                             "kept_rows": int(len(frame)), "evaluation_rate": other_rate}
     return frame
-
-
-def sample_record(rate: float, other_rate: float, train_months: list[int], seed: int, kept: int) -> dict:
-    """What a sampled panel says of itself (the bundle's ``training_sample``)."""
-    return {"rate": rate, "months": [format_month(m) for m in sorted(train_months)], "seed": seed, "kept_rows": int(kept),
-            "evaluation_rate": other_rate}
 
 
 def sample_rate(dataset: Dataset, months: list[int], max_rows: int) -> float:

@@ -24,6 +24,7 @@ from churnkit.validate import Dataset
 DIMENSIONS = ("region", "industry", "value_tier", "account_manager")
 FIELDS = ["month", "groups_at_start", "groups_churned", "absolute_churn_rate", "spend_at_start", "spend_churned",
           "relative_churn_rate"]
+SUMS = ["groups_at_start", "groups_churned", "spend_at_start", "spend_churned"]
 
 
 def rate_months(dataset: Dataset, month: int, count: int = 12) -> list[int]:
@@ -32,13 +33,12 @@ def rate_months(dataset: Dataset, month: int, count: int = 12) -> list[int]:
     return [m for m in range(month - count + 1, month + 1) if m in have and m - 1 in have]
 
 
-def _base_sql(dataset: Dataset, months: list[int]) -> str:
+def _base_sql(dataset: Dataset, months: list[int], dims: list[str]) -> str:
     """The base of each month m of ``months`` (see the module's definitions) as one engine query:
-    month, group_id, spend (in m-1), churned (0/1) and the dimensions that ``groups`` has."""
+    month, group_id, spend (in m-1), churned (0/1) and the dimensions ``dims``."""
     groups = dataset["groups"].columns
     pairs = ", ".join(f"('{format_month(m - 1)}', '{format_month(m)}', DATE '{m // 12:04d}-{m % 12 + 1:02d}-01')"
                       for m in months)
-    dims = [d for d in DIMENSIONS if d in groups]
     picked = "".join(f", g.{q(d)}" for d in dims)
     opened = "AND NOT coalesce(g.opened >= w.first_day, false)" if "opened" in groups else ""
     if dataset.has("churn"):
@@ -60,28 +60,24 @@ def rate_cells(dataset: Dataset, months: list[int]) -> dict[str, pd.DataFrame]:
     dimension of ``groups``: month (and the dimension's value), groups_at_start, groups_churned,
     spend_at_start and spend_churned. Only these sums come back, never a row per group."""
     dims = [d for d in DIMENSIONS if d in dataset["groups"].columns]
-    empty = {key: pd.DataFrame(columns=[*([] if key == "month" else [key]), "month", *SUMS]) for key in ["month", *dims]}
+    keys = {"month": ["month", *SUMS], **{d: [d, "month", *SUMS] for d in dims}}
     if not months:
-        return empty
+        return {key: pd.DataFrame(columns=columns) for key, columns in keys.items()}
     sets = ", ".join(["(month)", *(f"({q(d)}, month)" for d in dims)])
     flags = "".join(f", GROUPING({q(d)}) AS {q('__g_' + d)}" for d in dims)
     cells = dataset.db.execute(
-        f"WITH base AS ({_base_sql(dataset, months)}) "
+        f"WITH base AS ({_base_sql(dataset, months, dims)}) "
         f"SELECT month{''.join(f', {q(d)}' for d in dims)}{flags}, count(*) AS groups_at_start, "
         "sum(churned) AS groups_churned, CAST(sum(spend) AS DOUBLE) AS spend_at_start, "
         "CAST(sum(spend * churned) AS DOUBLE) AS spend_churned "
         f"FROM base GROUP BY GROUPING SETS ({sets})").df()
     out = {}
-    for key in ["month", *dims]:
+    for key, columns in keys.items():
         chosen = pd.Series(True, index=cells.index)
         for d in dims:  # a dimension's rows leave only that dimension ungrouped (0); the overall rows, none
             chosen &= cells[f"__g_{d}"] == (0 if d == key else 1)
-        part = cells[chosen.to_numpy()]
-        out[key] = part[[*([] if key == "month" else [key]), "month", *SUMS]].reset_index(drop=True)
+        out[key] = cells.loc[chosen.to_numpy(), columns].reset_index(drop=True)
     return out
-
-
-SUMS = ["groups_at_start", "groups_churned", "spend_at_start", "spend_churned"]
 
 
 def _rates(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -11,12 +11,11 @@ not DuckDB's, so the two engines keep different (equally random) samples.
 from __future__ import annotations
 
 import ibis
-import numpy as np
 import pandas as pd
 
 from churnkit.errors import DataError
-from churnkit.features import (EVALUATION_ROWS, PROFILE, TRAINING_ROWS, WEIGHT, month_indexes, sample_filter, sample_rate,
-                               sample_record, usable_months)
+from churnkit.features import (EVALUATION_ROWS, PROFILE, TRAINING_ROWS, month_indexes, sample_filter, sample_rate,
+                               usable_months, weighed)
 from churnkit.signals.build import finish, signal_expr
 from churnkit.signals.registry import SIGNALS, Settings
 from churnkit.signals.sources import from_dataset
@@ -58,7 +57,4 @@ def training_panel(dataset, horizon: int = 3, settings: Settings | None = None, 
     if rate >= 1.0 and other_rate >= 1.0:
         frame.attrs["sample"] = {"rate": 1.0}
         return frame
-    sampled = rows["mi"].isin(sample_months).to_numpy() & (frame["label"] == 0).to_numpy()
-    frame[WEIGHT] = np.where(sampled, 1.0 / rate, 1.0)
-    frame.attrs["sample"] = sample_record(rate, other_rate, sample_months, seed, len(frame))
-    return frame
+    return weighed(frame, rows["mi"].isin(sample_months).to_numpy(), rate, other_rate, sample_months, seed)
